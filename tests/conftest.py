@@ -1,0 +1,113 @@
+"""Shared fixtures: real PostgreSQL and Redis (embedded by default), a real Celery worker,
+and Debian's chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth.models import Permission, User
+
+from tests.support.worker import WorkerProcess
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+# next to one unless told that this is a test process.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_live_redis_keys():
+    """Each test starts with no live state left in Redis by the previous one."""
+    from acme.lib.redis_client import get_redis
+
+    redis = get_redis()
+    for key in redis.scan_iter(match="acme:*", count=1000):
+        redis.delete(key)
+    yield
+
+
+@pytest.fixture
+def password() -> str:
+    return "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def staff_user(db, password) -> User:
+    """A user with every model permission (not a superuser)."""
+    user = User.objects.create_user("staff", password=password, is_staff=True)
+    user.user_permissions.set(Permission.objects.all())
+    return user
+
+
+@pytest.fixture
+def viewer_user(db, password) -> User:
+    """A signed-in user without any model permission."""
+    return User.objects.create_user("viewer", password=password)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """One real worker for the session. Tests using it need `transaction=True` data."""
+    from acme.celery import app
+
+    with django_db_blocker.unblock():
+        app.control.purge()
+        worker = WorkerProcess(name="session").start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def start_worker(django_db_setup, django_db_blocker):
+    """Start extra workers (killable) for a test; all are stopped at its end."""
+    started: list[WorkerProcess] = []
+
+    def start(**kwargs) -> WorkerProcess:
+        with django_db_blocker.unblock():
+            worker = WorkerProcess(**kwargs).start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def logged_in_page(page, staff_user, password):
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(staff_user.username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page

@@ -102,6 +102,9 @@ if env.bool("DATABASE_POOL", default=False):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Lets several test runs share one server (pytest-django's default is test_<NAME>).
+if env.str("TEST_DATABASE_NAME", default=""):
+    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 
 # --- Redis: Celery broker, progress store and cache ---------------------------------------
 # REDIS_URL unset: an embedded Redis under var/ (the `embedded` extra).
@@ -143,7 +146,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Webhook deliveries whose due time (kept in PostgreSQL) has come.
+    "webhooks-send-due": {
+        "task": "webhooks.tasks.send_due_deliveries",
+        "schedule": env.float("WEBHOOKS_POLL_SECONDS", default=5.0),
+    },
+    # Import jobs whose worker stopped sending heartbeats are marked failed ("worker lost").
+    "imports-fail-lost": {
+        "task": "imports.tasks.fail_lost_jobs",
+        "schedule": env.float("IMPORT_LOST_CHECK_SECONDS", default=30.0),
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Auth -------------------------------------------------------------------------------
@@ -179,9 +193,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 if DEBUG:
-    STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
 # Uploads larger than this go to a temporary file instead of memory.
@@ -226,7 +238,11 @@ LOGGING = {
         "line": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "line",
+        }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {
@@ -237,3 +253,16 @@ LOGGING = {
 
 # --- Application knobs --------------------------------------------------------------------
 ACME_ADMIN_PASSWORD_FILE = VAR_DIR / "admin-password.txt"
+
+# Imports
+IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024**3)
+# A running job's worker refreshes its heartbeat this often; a job silent for
+# IMPORT_HEARTBEAT_TIMEOUT_SECONDS is failed as "worker lost".
+IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=5.0)
+IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env.float("IMPORT_HEARTBEAT_TIMEOUT_SECONDS", default=60.0)
+
+# Webhooks
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=15)
+WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOKS_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOKS_TOTAL_TIMEOUT_SECONDS", default=10.0)

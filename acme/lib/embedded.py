@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 DATABASE_NAME = "acme"
@@ -85,10 +85,8 @@ def _ensure_database(host: str, port: int) -> None:
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
         ).fetchone()
         if not exists:
-            try:
+            with suppress(errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
-            except errors.DuplicateDatabase:
-                pass
 
 
 def _redis_socket_path(var_dir: Path) -> Path:

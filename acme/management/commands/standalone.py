@@ -32,9 +32,7 @@ class Command(BaseCommand):
         created, where = ensure_admin_user(password_file=settings.ACME_ADMIN_PASSWORD_FILE)
         if created:
             self.stdout.write(
-                self.style.SUCCESS(
-                    f"Created user '{ADMIN_USERNAME}'; its password is in {where}"
-                )
+                self.style.SUCCESS(f"Created user '{ADMIN_USERNAME}'; its password is in {where}")
             )
 
         python = sys.executable

@@ -1,3 +1,11 @@
+"""The catalogue: one row per product, SKU unique case-insensitively.
+
+Lookups and indexes agree: every case-insensitive filter is written against `lower(col)`
+(see products/filters.py and products/search.py), never Django's `iexact`/`icontains`, which
+compile to UPPER(...) and could use none of these indexes.
+"""
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Lower, Now
 
@@ -13,9 +21,34 @@ class Product(models.Model):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            # SKUs are unique case-insensitively; also serves `lower(sku) = lower(%s)` lookups
-            # and the import merge's ON CONFLICT (lower(sku)).
+            # SKUs are unique case-insensitively; also serves `lower(sku) = %s` (the sku filter,
+            # the duplicate check), `ORDER BY lower(sku)` (the "sku" sort) and the import
+            # merge's ON CONFLICT (lower(sku)).
             models.UniqueConstraint(Lower("sku"), name="product_sku_lower_unique"),
+        ]
+        indexes = [
+            # `ORDER BY name, id LIMIT 25 OFFSET n`: the default list order (pages, API, admin).
+            models.Index(fields=["name", "id"], name="product_name_id"),
+            # `ORDER BY updated_at, id` (the "updated" sort, both directions).
+            models.Index(fields=["updated_at", "id"], name="product_updated_at_id"),
+            # `WHERE NOT active`: inactive products are the rare case, so a partial index
+            # keeps "inactive" filters and their counts fast at almost no write cost.
+            models.Index(
+                fields=["name", "id"],
+                name="product_inactive_name_id",
+                condition=models.Q(active=False),
+            ),
+            # `lower(sku) LIKE '%term%'`: the free-text search's sku branch.
+            GinIndex(OpClass(Lower("sku"), name="gin_trgm_ops"), name="product_sku_lower_trgm"),
+            # `lower(name) LIKE '%term%'`: the name filter and the search's name branch.
+            GinIndex(OpClass(Lower("name"), name="gin_trgm_ops"), name="product_name_lower_trgm"),
+            # `lower(description) LIKE '%term%'`: the description filter and the search's
+            # description branch. The most expensive index to maintain (descriptions are the
+            # long column); measured in bench/products_index_cost.py, see the module notes.
+            GinIndex(
+                OpClass(Lower("description"), name="gin_trgm_ops"),
+                name="product_description_lower_trgm",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,167 @@
+"""Every write to the catalogue. Each one emits its webhook event inside its transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Lower
+
+from products.models import Product
+from webhooks import events
+
+SKU_UNIQUE_CONSTRAINT = "product_sku_lower_unique"
+SKU_TAKEN_MESSAGE = "A product with this SKU already exists."
+EDITABLE_FIELDS = ("sku", "name", "description", "active")
+MAX_LENGTH = 255
+# Delete-all waits at most this long for running queries (an export, an import merge) to
+# release the table, so it never holds every other page hostage behind its lock request.
+DELETE_ALL_LOCK_TIMEOUT = "3s"
+
+
+class ProductError(Exception):
+    """A write a user asked for that cannot be done; `field` names the input at fault."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ProductSkuTaken(ProductError):
+    def __init__(self) -> None:
+        super().__init__(SKU_TAKEN_MESSAGE, field="sku")
+
+
+class CatalogueBusy(ProductError):
+    pass
+
+
+def product_payload(product: Product) -> dict[str, Any]:
+    """The event data for one product (the API's JSON fields)."""
+    return {
+        "id": product.id,
+        "sku": product.sku,
+        "name": product.name,
+        "description": product.description,
+        "active": product.active,
+        "created_at": product.created_at.isoformat() if product.created_at else None,
+        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
+    }
+
+
+def normalize_sku(sku: str) -> str:
+    return (sku or "").strip()
+
+
+def sku_exists(*, sku: str, exclude_id: int | None = None) -> bool:
+    """Whether another product has `sku` in any case (served by product_sku_lower_unique)."""
+    queryset = Product.objects.alias(sku_lower=Lower("sku")).filter(
+        sku_lower=normalize_sku(sku).lower()
+    )
+    if exclude_id is not None:
+        queryset = queryset.exclude(id=exclude_id)
+    return queryset.exists()
+
+
+def _validate(product: Product) -> None:
+    if not product.sku:
+        raise ProductError("SKU is required.", field="sku")
+    if len(product.sku) > MAX_LENGTH:
+        raise ProductError(f"SKU is longer than {MAX_LENGTH} characters.", field="sku")
+    if not product.name.strip():
+        raise ProductError("Name is required.", field="name")
+    if len(product.name) > MAX_LENGTH:
+        raise ProductError(f"Name is longer than {MAX_LENGTH} characters.", field="name")
+
+
+def _save(product: Product) -> None:
+    """Save, turning the unique lower(sku) violation (a concurrent twin) into ProductSkuTaken."""
+    if sku_exists(sku=product.sku, exclude_id=product.pk):
+        raise ProductSkuTaken()
+    try:
+        # A savepoint, so the caller's transaction survives a lost race.
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as error:
+        diag = getattr(error.__cause__, "diag", None)
+        if getattr(diag, "constraint_name", None) == SKU_UNIQUE_CONSTRAINT:
+            raise ProductSkuTaken() from error
+        raise
+
+
+@transaction.atomic
+def product_create(*, sku: str, name: str, description: str = "", active: bool = True) -> Product:
+    product = Product(
+        sku=normalize_sku(sku), name=name or "", description=description or "", active=active
+    )
+    _validate(product)
+    _save(product)
+    events.emit("product.created", product_payload(product))
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, **changes: Any) -> Product:
+    """Apply `changes` (any of sku, name, description, active); emits only if something changed."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"product_update() got unknown fields: {', '.join(sorted(unknown))}")
+    if "sku" in changes:
+        changes["sku"] = normalize_sku(changes["sku"])
+    for field in ("name", "description"):
+        if field in changes and changes[field] is None:
+            changes[field] = ""
+    changed = [field for field, value in changes.items() if getattr(product, field) != value]
+    if not changed:
+        return product
+    for field in changed:
+        setattr(product, field, changes[field])
+    _validate(product)
+    _save(product)
+    events.emit("product.updated", product_payload(product))
+    return product
+
+
+@transaction.atomic
+def product_set_active(*, product: Product, active: bool) -> Product:
+    return product_update(product=product, active=active)
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    payload = product_payload(product)
+    product.delete()
+    events.emit("product.deleted", payload)
+
+
+@transaction.atomic
+def products_delete_all() -> int:
+    """Delete every product in TRUNCATE time and emit one products.deleted_all event.
+
+    Steps:
+    1. Take the ACCESS EXCLUSIVE lock TRUNCATE needs anyway, waiting at most
+       DELETE_ALL_LOCK_TIMEOUT for running readers/writers (else CatalogueBusy): requests
+       queued behind our lock request wait at most that long, never for minutes.
+    2. Count the rows under the lock, so the count is exactly what is deleted.
+    3. TRUNCATE (no RESTART IDENTITY: ids are never reused, webhook consumers key on them).
+    4. Emit the event in the same transaction; it commits or rolls back with the delete.
+    """
+    table = connection.ops.quote_name(Product._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{DELETE_ALL_LOCK_TIMEOUT}'")
+        try:
+            with transaction.atomic():
+                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        except Exception as error:  # lock_not_available
+            if getattr(getattr(error, "__cause__", None), "sqlstate", None) == "55P03":
+                raise CatalogueBusy(
+                    "The catalogue is busy (an import or export is running). Try again in a moment."
+                ) from error
+            raise
+        cursor.execute(f"SELECT count(*) FROM {table}")
+        (count,) = cursor.fetchone()
+        cursor.execute(f"TRUNCATE {table}")
+        cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+    events.emit("products.deleted_all", {"count": count})
+    return count

@@ -1,0 +1,124 @@
+"""Merging the staging table into the catalogue (see imports.pipeline for the whole flow).
+
+Runs inside the import's transaction, after every valid record is in the staging table:
+
+1. `drop_superseded`: for each lower(sku), delete every staged record but the one with the
+   highest record number (the last valid record in the file wins). One hash join.
+2. `ANALYZE` the staging table, so the planner picks hash joins for big files and index
+   lookups on `lower(sku)` for small ones.
+3. `pg_advisory_xact_lock(MERGE_LOCK_KEY)`: merges serialize. Two imports parse and load
+   concurrently, then merge one after the other, so they never deadlock on each other's rows
+   and the later commit wins. The lock is released with the transaction.
+4. `UPDATE ... FROM staging` the existing products whose values differ (`IS DISTINCT FROM`):
+   unchanged rows are neither written nor locked and keep their `updated_at`; changed rows
+   get `updated_at = now()`. Its row count is "updated".
+5. `INSERT ... SELECT ... WHERE NOT EXISTS` the SKUs the catalogue does not have. New SKUs
+   skip the speculative-insertion path in spirit; `ON CONFLICT ((lower(sku))) DO UPDATE`
+   stays as the safety net for a product created concurrently (outside the lock) between
+   steps 4 and 5. `RETURNING (xmax = 0)` tells inserts from such updates.
+6. unchanged = staged SKUs - created - updated, all counted by the database.
+
+Without an `active` column (or with an empty cell) a new product is active and an existing
+product keeps its flag (`coalesce(staged.active, product.active)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from products.models import Product
+
+from .staging import STAGING_TABLE
+
+# An arbitrary constant shared by every import: "the catalogue merge" lock.
+MERGE_LOCK_KEY = 0x61636D65_696D7074  # b"acmeimpt"
+
+# Hash joins and sorts of a few hundred thousand staged rows stay in memory; only for this
+# transaction (SET LOCAL), so the server's defaults are untouched for everything else.
+MERGE_SETTINGS = (
+    "SET LOCAL work_mem = '256MB'",
+    # GIN (trigram) inserts go to each index's pending list; a bigger list is merged into
+    # the index in fewer, larger, sorted batches.
+    "SET LOCAL gin_pending_list_limit = '64MB'",
+)
+
+PRODUCTS = Product._meta.db_table
+
+DROP_SUPERSEDED = f"""
+DELETE FROM {STAGING_TABLE} AS earlier
+USING {STAGING_TABLE} AS later
+WHERE lower(later.sku) = lower(earlier.sku) AND later.record_no > earlier.record_no
+"""
+
+UPDATE_CHANGED = f"""
+UPDATE {PRODUCTS} AS p
+SET sku = s.sku,
+    name = s.name,
+    description = coalesce(s.description, ''),
+    active = coalesce(s.active, p.active),
+    updated_at = now()
+FROM {STAGING_TABLE} AS s
+WHERE lower(p.sku) = lower(s.sku)
+  AND (p.sku, p.name, p.description, p.active)
+      IS DISTINCT FROM (s.sku, s.name, coalesce(s.description, ''), coalesce(s.active, p.active))
+"""
+
+INSERT_NEW = f"""
+WITH written AS (
+    INSERT INTO {PRODUCTS} AS p (sku, name, description, active, created_at, updated_at)
+    SELECT s.sku, s.name, coalesce(s.description, ''), coalesce(s.active, true), now(), now()
+    FROM {STAGING_TABLE} AS s
+    WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS e WHERE lower(e.sku) = lower(s.sku))
+    ON CONFLICT ((lower(sku))) DO UPDATE
+    SET sku = EXCLUDED.sku,
+        name = EXCLUDED.name,
+        description = EXCLUDED.description,
+        {{active_update}}
+        updated_at = now()
+    WHERE (p.sku, p.name, p.description{{active_compare}})
+          IS DISTINCT FROM (EXCLUDED.sku, EXCLUDED.name, EXCLUDED.description{{excluded_active}})
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+"""
+
+
+@dataclass
+class MergeCounts:
+    created: int
+    updated: int
+    unchanged: int
+
+
+def apply_merge_settings(cursor) -> None:
+    for statement in MERGE_SETTINGS:
+        cursor.execute(statement)
+
+
+def drop_superseded(cursor) -> int:
+    """Keep the last valid record per lower(sku); return how many earlier ones were dropped."""
+    cursor.execute(DROP_SUPERSEDED)
+    return cursor.rowcount
+
+
+def analyze_staging(cursor) -> None:
+    cursor.execute(f"ANALYZE {STAGING_TABLE}")
+
+
+def merge_into_catalogue(cursor, *, staged: int, has_active_column: bool) -> MergeCounts:
+    """Steps 3-6 above; `staged` is the number of rows left in staging after step 1."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
+    cursor.execute(UPDATE_CHANGED)
+    updated = cursor.rowcount
+    if has_active_column:
+        insert_sql = INSERT_NEW.format(
+            active_update="active = EXCLUDED.active,",
+            active_compare=", p.active",
+            excluded_active=", EXCLUDED.active",
+        )
+    else:
+        insert_sql = INSERT_NEW.format(active_update="", active_compare="", excluded_active="")
+    cursor.execute(insert_sql)
+    created, updated_concurrently = cursor.fetchone()
+    updated += updated_concurrently
+    return MergeCounts(created=created, updated=updated, unchanged=staged - created - updated)

@@ -1,7 +1,106 @@
-from rest_framework import viewsets
+from __future__ import annotations
 
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from acme.lib.pagination import PageNumberPagination
+from products import services
+from products.counting import CataloguePaginator
+from products.filters import ProductFilter
 from products.models import Product
+from products.serializers import (
+    DeleteAllResultSerializer,
+    DeleteAllSerializer,
+    ProductSerializer,
+    raise_as_validation_error,
+)
 
 
-class ProductViewSet(viewsets.ReadOnlyModelViewSet):
+class CataloguePagination(PageNumberPagination):
+    """DRF's page-number shape; `count` is exact up to 10,000 and an estimate above."""
+
+    django_paginator_class = CataloguePaginator
+
+
+class ModelPermissionsIncludingView(permissions.DjangoModelPermissions):
+    """DjangoModelPermissions, plus the view permission for reads (DRF lets any user read)."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": ["%(app_label)s.view_%(model_name)s"],
+        "HEAD": ["%(app_label)s.view_%(model_name)s"],
+        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
+    }
+
+
+class CanDeleteProducts(permissions.BasePermission):
+    message = "You need the permission to delete products."
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm("products.delete_product")
+
+
+class CatalogueBusy(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "catalogue_busy"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        description=(
+            "Products, filtered and paginated. `count` is exact up to 10,000 matches and "
+            "PostgreSQL's estimate above that."
+        )
+    ),
+)
+class ProductViewSet(viewsets.ModelViewSet):
     queryset = Product.objects.all()
+    serializer_class = ProductSerializer
+    pagination_class = CataloguePagination
+    # ProductFilter does search and ordering too (lower(...) lookups the indexes serve), so
+    # DRF's SearchFilter/OrderingFilter (UPPER(...) LIKE, unindexed sorts) are left out.
+    filter_backends = [DjangoFilterBackend]
+    permission_classes = [ModelPermissionsIncludingView]
+    filterset_class = ProductFilter
+
+    def perform_destroy(self, instance: Product) -> None:
+        services.product_delete(product=instance)
+
+    @extend_schema(
+        request=DeleteAllSerializer,
+        responses={
+            200: DeleteAllResultSerializer,
+            400: OpenApiResponse(description="`confirm` is missing or not true."),
+            403: OpenApiResponse(description="No permission to delete products."),
+            409: OpenApiResponse(description="The catalogue is busy (an import is merging)."),
+        },
+        filters=False,
+        description=(
+            "Delete every product (TRUNCATE) and emit one `products.deleted_all` webhook "
+            'event with the count. Requires `{"confirm": true}` and the delete permission.'
+        ),
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="delete-all",
+        url_name="delete-all",
+        permission_classes=[permissions.IsAuthenticated, CanDeleteProducts],
+        serializer_class=DeleteAllSerializer,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def delete_all(self, request):
+        serializer = DeleteAllSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            deleted = services.products_delete_all()
+        except services.CatalogueBusy as error:
+            raise CatalogueBusy(error.message) from error
+        except services.ProductError as error:
+            raise_as_validation_error(error)
+        return Response(DeleteAllResultSerializer({"deleted": deleted}).data)

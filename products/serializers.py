@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from products import services
+from products.models import Product
+
+
+def raise_as_validation_error(error: services.ProductError) -> None:
+    raise serializers.ValidationError({error.field or "non_field_errors": [error.message]})
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "name", "description", "active", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_sku(self, value: str) -> str:
+        value = services.normalize_sku(value)
+        if not value:
+            raise serializers.ValidationError("This field may not be blank.")
+        exclude_id = self.instance.pk if self.instance else None
+        if services.sku_exists(sku=value, exclude_id=exclude_id):
+            raise serializers.ValidationError(services.SKU_TAKEN_MESSAGE)
+        return value
+
+    def create(self, validated_data: dict) -> Product:
+        try:
+            return services.product_create(**validated_data)
+        except services.ProductError as error:
+            raise_as_validation_error(error)
+
+    def update(self, instance: Product, validated_data: dict) -> Product:
+        try:
+            return services.product_update(product=instance, **validated_data)
+        except services.ProductError as error:
+            raise_as_validation_error(error)
+
+
+class DeleteAllSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        help_text="Must be true: deleting every product cannot be undone."
+    )
+
+    def validate_confirm(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError('Send {"confirm": true} to delete every product.')
+        return value
+
+
+class DeleteAllResultSerializer(serializers.Serializer):
+    deleted = serializers.IntegerField(help_text="How many products were deleted.")

@@ -1,0 +1,374 @@
+"""Sign, send and record one delivery attempt; decide what happens next.
+
+State of a delivery (see models.Delivery.Status):
+  QUEUED --claim--> SENDING --2xx--> SUCCEEDED
+                            --410, other 4xx, 3xx, refused target, schedule exhausted--> FAILED
+                            --429/5xx/timeout/connection error--> retry at next_attempt_at
+                            --over the rate limit--> wait for the next window (no attempt)
+A wait of at most COUNTDOWN_MAX_SECONDS goes back to QUEUED with a Celery countdown; a longer
+one goes to PENDING, and send_due_deliveries queues it when `next_attempt_at` comes (due times
+live in PostgreSQL, never only in the broker, whose visibility timeout would redeliver them).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+from urllib3.util.timeout import Timeout
+
+from webhooks import ratelimit
+from webhooks.events import enqueue_after_commit
+from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from webhooks.targets import TargetRefused, guarded_session
+
+logger = logging.getLogger(__name__)
+
+# Waits after the 1st, 2nd, ... failed attempt; then the delivery fails.
+RETRY_SCHEDULE_SECONDS = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600)
+JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %
+MAX_RETRY_AFTER_SECONDS = 24 * 3600
+# Waits up to this long may be a Celery countdown (well under the broker's visibility timeout).
+COUNTDOWN_MAX_SECONDS = 120
+# A QUEUED row whose message has not run for this long is queued again (lost message).
+QUEUED_STALE_AFTER = timedelta(minutes=10)
+USER_AGENT = "Acme-Webhooks/1.0"
+MAX_ERROR_LENGTH = 500
+
+_session: requests.Session | None = None
+
+
+def session() -> requests.Session:
+    """One pooled, guarded session per process (created after the worker forks)."""
+    global _session
+    if _session is None:
+        _session = guarded_session()
+    return _session
+
+
+def sending_stale_after() -> timedelta:
+    """A SENDING row older than this belongs to a worker that died mid-request."""
+    return timedelta(
+        seconds=settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS
+        + settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS
+        + 120
+    )
+
+
+@dataclass
+class Outcome:
+    status_code: int | None = None
+    duration_ms: int | None = None
+    error: str = ""
+    retry_after: float | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self) -> bool:
+        if self.status_code is None:
+            return self.error != "" and not self.error.startswith("Refused")
+        return self.status_code == 429 or self.status_code >= 500
+
+
+def body_of(payload: dict) -> str:
+    """The exact text that is signed and sent (key order: type, timestamp, data)."""
+    ordered = {"type": payload["type"], "timestamp": payload["timestamp"], "data": payload["data"]}
+    return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False)
+
+
+def signed_headers(*, secret: str, msg_id: str, body: str, at: datetime) -> dict[str, str]:
+    """Standard Webhooks headers, signed by the `standardwebhooks` package."""
+    return {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, at, body),
+    }
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - timezone.now()).total_seconds()
+    return min(max(seconds, 1.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def post(*, url: str, body: str, headers: dict[str, str]) -> Outcome:
+    """One POST: timeouts, no redirects, the body never read beyond what keep-alive needs."""
+    timeout = Timeout(
+        connect=settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS,
+        read=settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS,
+        total=settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS,
+    )
+    started = time.perf_counter()
+
+    def elapsed_ms() -> int:
+        return round((time.perf_counter() - started) * 1000)
+
+    try:
+        response = session().post(
+            url,
+            data=body.encode("utf-8"),
+            headers=headers,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+        )
+    except TargetRefused as error:
+        return Outcome(duration_ms=elapsed_ms(), error=f"Refused: {error}")
+    except requests.Timeout:
+        return Outcome(duration_ms=elapsed_ms(), error="Timed out")
+    except requests.ConnectionError as error:
+        return Outcome(duration_ms=elapsed_ms(), error=f"Connection failed: {_reason(error)}")
+    except requests.RequestException as error:
+        return Outcome(duration_ms=elapsed_ms(), error=f"Request failed: {_reason(error)}")
+    duration_ms = elapsed_ms()
+    with response:
+        outcome = Outcome(status_code=response.status_code, duration_ms=duration_ms)
+        if response.is_redirect:
+            location = response.headers.get("location", "")
+            outcome.error = f"Redirect to {location} not followed"[:MAX_ERROR_LENGTH]
+        elif response.status_code == 429 or response.status_code >= 500:
+            outcome.retry_after = parse_retry_after(response.headers.get("retry-after"))
+        # Drain a small body so the connection can be reused; a large one closes it instead.
+        try:
+            if int(response.headers.get("content-length") or "0") <= 64 * 1024:
+                response.raw.read(64 * 1024)
+        except (ValueError, requests.RequestException, OSError):
+            pass
+    return outcome
+
+
+def _reason(error: Exception) -> str:
+    """The innermost useful message of a requests/urllib3 exception."""
+    text = str(error)
+    for marker in ("Failed to establish a new connection: ", "Caused by "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.strip(" )'\"")[:300]
+
+
+def claim(delivery_id: int) -> bool:
+    """QUEUED -> SENDING once it is due; a duplicate or early message claims nothing."""
+    now = timezone.now()
+    return bool(
+        Delivery.objects.filter(
+            pk=delivery_id,
+            status=Delivery.Status.QUEUED,
+            next_attempt_at__lte=now + timedelta(seconds=1),
+        ).update(status=Delivery.Status.SENDING, claimed_at=now)
+    )
+
+
+def send(delivery_id: int) -> None:
+    """Steps: claim the row; check the endpoint; take a rate-limit slot (or wait for the next
+    window); POST the signed payload; record the attempt and the delivery's next state."""
+    if not claim(delivery_id):
+        return
+    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    endpoint = delivery.endpoint
+    if not endpoint.enabled and not delivery.is_test:
+        _finish(delivery, Delivery.Status.FAILED, error="Endpoint is disabled")
+        return
+    decision = ratelimit.acquire(endpoint_id=endpoint.id, limit=endpoint.rate_limit)
+    if not decision.allowed:
+        # Not an attempt: it goes out in a later window, never dropped.
+        _schedule(delivery, decision.retry_in + random.uniform(0, 2))
+        return
+    attempted_at = timezone.now()
+    body = body_of(delivery.payload)
+    headers = signed_headers(
+        secret=endpoint.secret,
+        msg_id=delivery.msg_id,
+        body=body,
+        at=attempted_at.astimezone(UTC),
+    )
+    outcome = post(url=endpoint.url, body=body, headers=headers)
+    record(delivery, outcome, attempted_at=attempted_at)
+
+
+@transaction.atomic
+def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> None:
+    """Store the attempt and move the delivery (and, when final, its endpoint) on."""
+    endpoint = delivery.endpoint
+    error = outcome.error
+    if not error and not outcome.success and outcome.status_code is not None:
+        error = f"HTTP {outcome.status_code}"
+    DeliveryAttempt.objects.create(
+        delivery=delivery,
+        endpoint=endpoint,
+        attempted_at=attempted_at,
+        status_code=outcome.status_code,
+        duration_ms=outcome.duration_ms,
+        error=error[:MAX_ERROR_LENGTH],
+        success=outcome.success,
+    )
+    delivery.last_status_code = outcome.status_code
+    delivery.last_duration_ms = outcome.duration_ms
+    delivery.last_error = error[:MAX_ERROR_LENGTH]
+    if outcome.success:
+        _finish(delivery, Delivery.Status.SUCCEEDED)
+        if not delivery.is_test:
+            WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
+                consecutive_failures=0
+            )
+        return
+    if outcome.status_code == 410 and not delivery.is_test:
+        _finish(delivery, Delivery.Status.FAILED)
+        disable(endpoint, reason="The receiver answered 410 Gone")
+        return
+    if (
+        outcome.retryable
+        and not delivery.is_test
+        and delivery.retries < len(RETRY_SCHEDULE_SECONDS)
+    ):
+        wait = outcome.retry_after
+        if wait is None:
+            base = RETRY_SCHEDULE_SECONDS[delivery.retries]
+            wait = base * random.uniform(1 - JITTER, 1 + JITTER)
+        delivery.retries += 1
+        _schedule(delivery, wait)
+        return
+    _finish(delivery, Delivery.Status.FAILED)
+    if not delivery.is_test:
+        count_failure(endpoint, last_error=error)
+
+
+def _schedule(delivery: Delivery, wait_seconds: float) -> None:
+    """Due again in `wait_seconds`: a countdown when short, else the poller's business."""
+    now = timezone.now()
+    delivery.next_attempt_at = now + timedelta(seconds=wait_seconds)
+    delivery.claimed_at = now
+    short = wait_seconds <= COUNTDOWN_MAX_SECONDS
+    delivery.status = Delivery.Status.QUEUED if short else Delivery.Status.PENDING
+    delivery.save(
+        update_fields=[
+            "status",
+            "retries",
+            "next_attempt_at",
+            "claimed_at",
+            "last_status_code",
+            "last_duration_ms",
+            "last_error",
+        ]
+    )
+    if short:
+        enqueue_after_commit([delivery.id], countdown=max(wait_seconds, 0))
+
+
+def _finish(delivery: Delivery, status: str, *, error: str | None = None) -> None:
+    delivery.status = status
+    delivery.completed_at = timezone.now()
+    delivery.next_attempt_at = None
+    if error is not None:
+        delivery.last_error = error
+    delivery.save(
+        update_fields=[
+            "status",
+            "retries",
+            "completed_at",
+            "next_attempt_at",
+            "last_status_code",
+            "last_duration_ms",
+            "last_error",
+        ]
+    )
+
+
+def disable(endpoint: WebhookEndpoint, *, reason: str) -> None:
+    stamp = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk, enabled=True).update(
+        enabled=False, disabled_reason=f"{reason} ({stamp}).", updated_at=timezone.now()
+    )
+
+
+def count_failure(endpoint: WebhookEndpoint, *, last_error: str) -> None:
+    """One more failed delivery in a row; at the configured number the endpoint is disabled."""
+    limit = settings.WEBHOOKS_DISABLE_AFTER_FAILURES
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    failures = (
+        WebhookEndpoint.objects.filter(pk=endpoint.pk)
+        .values_list("consecutive_failures", flat=True)
+        .first()
+    )
+    if failures is not None and limit and failures >= limit:
+        disable(
+            endpoint,
+            reason=f"Disabled after {failures} failed deliveries in a row; last error: "
+            f"{last_error or 'unknown'}",
+        )
+
+
+def dispatch_due(*, batch: int = 500) -> int:
+    """Queue deliveries whose due time has come; rows locked by another poller are skipped."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("id", flat=True)[:batch]
+        )
+        if ids:
+            Delivery.objects.filter(id__in=ids).update(
+                status=Delivery.Status.QUEUED, claimed_at=now
+            )
+            enqueue_after_commit(ids)
+    return len(ids)
+
+
+def recover_stale(*, batch: int = 500) -> int:
+    """Re-queue deliveries whose message was lost (QUEUED too long) or whose worker died
+    mid-request (SENDING too long). A duplicate message is harmless: `claim` runs once."""
+    now = timezone.now()
+    with transaction.atomic():
+        queued = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=Delivery.Status.QUEUED,
+                claimed_at__lt=now - QUEUED_STALE_AFTER,
+                next_attempt_at__lte=now,
+            )
+            .values_list("id", flat=True)[:batch]
+        )
+        sending = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(status=Delivery.Status.SENDING, claimed_at__lt=now - sending_stale_after())
+            .values_list("id", flat=True)[:batch]
+        )
+        ids = queued + sending
+        if ids:
+            Delivery.objects.filter(id__in=ids).update(
+                status=Delivery.Status.QUEUED, claimed_at=now, next_attempt_at=now
+            )
+            enqueue_after_commit(ids)
+            logger.warning("re-queued %d stale webhook deliveries", len(ids))
+    return len(ids)

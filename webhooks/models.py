@@ -1,0 +1,156 @@
+"""Webhook endpoints, their deliveries (the outbox) and every delivery attempt.
+
+A delivery is written by `webhooks.events.emit` in the caller's transaction; its due time lives
+here (`next_attempt_at`), never only in the broker. Each HTTP attempt is its own row.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models.functions import Now
+
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
+
+
+def generate_secret() -> str:
+    """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+class EventType(models.TextChoices):
+    PRODUCT_CREATED = "product.created", "product.created"
+    PRODUCT_UPDATED = "product.updated", "product.updated"
+    PRODUCT_DELETED = "product.deleted", "product.deleted"
+    PRODUCTS_DELETED_ALL = "products.deleted_all", "products.deleted_all"
+    IMPORT_COMPLETED = "import.completed", "import.completed"
+    IMPORT_FAILED = "import.failed", "import.failed"
+
+
+# Sent only by the "Send test" button; endpoints cannot subscribe to it.
+TEST_EVENT_TYPE = "webhook.test"
+
+
+class WebhookEndpoint(models.Model):
+    url = models.URLField(max_length=2000)
+    description = models.CharField(max_length=255, blank=True, default="")
+    events = ArrayField(models.CharField(max_length=40, choices=EventType.choices), default=list)
+    enabled = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100, default=generate_secret)
+    rate_limit = models.PositiveIntegerField(
+        default=60, help_text="Deliveries per minute at most, across all workers."
+    )
+    # Set when the endpoint was turned off by the system (410 Gone, too many failures).
+    disabled_reason = models.CharField(max_length=500, blank=True, default="")
+    # Failed deliveries in a row (a success resets it); see WEBHOOKS_DISABLE_AFTER_FAILURES.
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        ordering = ["url", "id"]
+        indexes = [
+            # emit(): `WHERE enabled AND events @> ARRAY[%s]`, run on every product write.
+            GinIndex(
+                fields=["events"], name="webhook_enabled_events", condition=models.Q(enabled=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class Delivery(models.Model):
+    class Status(models.TextChoices):
+        # Waiting in PostgreSQL for `next_attempt_at` (a retry, or the rate limit's next window).
+        PENDING = "pending", "Pending"
+        # A message for it is in the Celery queue.
+        QUEUED = "queued", "Queued"
+        # A worker claimed it and is sending it now.
+        SENDING = "sending", "Sending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    # Indexed by delivery_endpoint_log (leading column).
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
+    )
+    event_type = models.CharField(max_length=40)
+    # {"type": ..., "timestamp": ..., "data": {...}}: the body sent on every attempt.
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    # The `webhook-id` header: the same on every retry (and redelivery) of this delivery.
+    msg_id = models.CharField(max_length=64)
+    is_test = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # Failed attempts since it was (re)queued: the position in the retry schedule.
+    retries = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=None, null=True, blank=True)
+    # When it last entered QUEUED or SENDING: lets the poller recover lost messages/workers.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            # send_due_deliveries: `WHERE status = 'pending' AND next_attempt_at <= now()
+            # ORDER BY next_attempt_at`; finished deliveries (the bulk) stay out of it.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_pending_due",
+                condition=models.Q(status="pending"),
+            ),
+            # The poller's recovery of lost messages and workers.
+            models.Index(
+                fields=["claimed_at"],
+                name="delivery_in_flight",
+                condition=models.Q(status__in=["queued", "sending"]),
+            ),
+            # The delivery log: `WHERE endpoint_id = %s [AND status = %s] ORDER BY created_at DESC`.
+            models.Index(fields=["endpoint", "-created_at", "-id"], name="delivery_endpoint_log"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.endpoint_id} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+
+
+class DeliveryAttempt(models.Model):
+    """One HTTP request (pretix-style): what came back, how long it took, or why it failed."""
+
+    delivery = models.ForeignKey(
+        Delivery, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
+    # Denormalised from the delivery: the list's "last result" per endpoint reads one index.
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    attempted_at = models.DateTimeField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="")
+    success = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-attempted_at", "-id"]
+        indexes = [
+            # The list's "last result": `WHERE endpoint_id = %s ORDER BY attempted_at DESC LIMIT 1`.
+            models.Index(fields=["endpoint", "-attempted_at"], name="attempt_endpoint_latest"),
+            # The delivery log's attempts of one page of deliveries.
+            models.Index(fields=["delivery", "attempted_at"], name="attempt_delivery"),
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.id} of delivery {self.delivery_id}"

@@ -1,0 +1,113 @@
+"""Every write to webhook endpoints and deliveries made on behalf of a user."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from webhooks.events import enqueue_after_commit, new_msg_id
+from webhooks.models import TEST_EVENT_TYPE, Delivery, WebhookEndpoint, generate_secret
+from webhooks.targets import check_url
+
+
+@transaction.atomic
+def endpoint_create(
+    *,
+    url: str,
+    events: list[str],
+    description: str = "",
+    enabled: bool = True,
+    rate_limit: int = 60,
+) -> WebhookEndpoint:
+    """Raises webhooks.targets.TargetRefused for a URL the SSRF guard refuses."""
+    check_url(url)
+    return WebhookEndpoint.objects.create(
+        url=url,
+        events=sorted(set(events)),
+        description=description,
+        enabled=enabled,
+        rate_limit=rate_limit,
+    )
+
+
+@transaction.atomic
+def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
+    """Change url/description/events/enabled/rate_limit; re-enabling clears the failure state."""
+    allowed = {"url", "description", "events", "enabled", "rate_limit"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"cannot change {', '.join(sorted(unknown))}")
+    if "url" in changes and changes["url"] != endpoint.url:
+        check_url(changes["url"])
+    if "events" in changes:
+        changes["events"] = sorted(set(changes["events"]))
+    if changes.get("enabled") and not endpoint.enabled:
+        endpoint.disabled_reason = ""
+        endpoint.consecutive_failures = 0
+    if changes.get("enabled") is False and endpoint.enabled:
+        endpoint.disabled_reason = ""
+    for field, value in changes.items():
+        setattr(endpoint, field, value)
+    endpoint.save()
+    return endpoint
+
+
+def endpoint_set_enabled(*, endpoint: WebhookEndpoint, enabled: bool) -> WebhookEndpoint:
+    return endpoint_update(endpoint=endpoint, enabled=enabled)
+
+
+@transaction.atomic
+def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """A new secret signs every attempt from now on, retries of older deliveries included."""
+    endpoint.secret = generate_secret()
+    endpoint.save(update_fields=["secret", "updated_at"])
+    return endpoint
+
+
+@transaction.atomic
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    endpoint.delete()
+
+
+@transaction.atomic
+def endpoint_send_test(*, endpoint: WebhookEndpoint) -> Delivery:
+    """Queue one test delivery; the worker sends it (one attempt, no retries)."""
+    now = timezone.now()
+    delivery = Delivery.objects.create(
+        endpoint=endpoint,
+        event_type=TEST_EVENT_TYPE,
+        payload={
+            "type": TEST_EVENT_TYPE,
+            "timestamp": now.isoformat(),
+            "data": {"endpoint_id": endpoint.id, "message": "Test delivery from Acme."},
+        },
+        msg_id=new_msg_id(),
+        is_test=True,
+        status=Delivery.Status.QUEUED,
+        next_attempt_at=now,
+        claimed_at=now,
+    )
+    enqueue_after_commit([delivery.id])
+    return delivery
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: Delivery) -> Delivery:
+    """Send a finished delivery again, same `webhook-id` and payload, from the schedule's start.
+
+    A delivery still waiting or being sent is left alone (it will be sent anyway).
+    """
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if not delivery.is_final:
+        return delivery
+    now = timezone.now()
+    delivery.status = Delivery.Status.QUEUED
+    delivery.retries = 0
+    delivery.next_attempt_at = now
+    delivery.claimed_at = now
+    delivery.completed_at = None
+    delivery.save(
+        update_fields=["status", "retries", "next_attempt_at", "claimed_at", "completed_at"]
+    )
+    enqueue_after_commit([delivery.id])
+    return delivery

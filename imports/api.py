@@ -1,5 +1,79 @@
-from rest_framework import viewsets
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from imports import services
+from imports.models import ImportJob
+from imports.serializers import ImportJobCreateSerializer, ImportJobSerializer
+from imports.uploads import too_large_message
 
 
-class ImportJobViewSet(viewsets.ViewSet):
-    pass
+class ImportJobPermissions(permissions.DjangoModelPermissions):
+    """POST needs add; the cancel and retry actions need change (DRF maps POST to add)."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if getattr(view, "action", None) in ("cancel", "retry"):
+            return request.user.has_perm("imports.change_importjob")
+        return True
+
+
+class ImportJobViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """CSV imports: upload a file (multipart) to start one, then follow it here."""
+
+    queryset = ImportJob.objects.select_related("created_by")
+    serializer_class = ImportJobSerializer
+    permission_classes = [ImportJobPermissions]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    filterset_fields = ["status", "source", "validate_only"]
+    ordering_fields = ["created_at", "finished_at", "rows_read", "id"]
+    search_fields = ["original_name"]
+
+    @extend_schema(request={"multipart/form-data": ImportJobCreateSerializer},
+                   responses={201: ImportJobSerializer})  # fmt: skip
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        length = int(request.headers.get("Content-Length") or 0)
+        if length > settings.IMPORT_MAX_UPLOAD_BYTES + 65536:
+            raise ValidationError({"file": [too_large_message(length)]})
+        serializer = ImportJobCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        job = services.import_job_create(
+            uploaded_file=data.pop("file"),
+            options=data,
+            user=request.user,
+            source=ImportJob.Source.API,
+        )
+        body = ImportJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk=None) -> Response:
+        """Cancel a queued import, or stop a running one between chunks (nothing is merged)."""
+        return self._act(services.import_job_cancel)
+
+    @extend_schema(request=None, responses={200: ImportJobSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk=None) -> Response:
+        """Queue a failed or cancelled import again from its stored file."""
+        return self._act(services.import_job_retry)
+
+    def _act(self, service) -> Response:
+        job = self.get_object()
+        try:
+            job = service(job=job)
+        except services.ImportJobError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ImportJobSerializer(job, context=self.get_serializer_context()).data)

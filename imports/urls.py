@@ -1,3 +1,16 @@
+from django.urls import path
+
+from imports import views
+
 app_name = "imports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.job_list, name="list"),
+    path("new/", views.job_upload, name="new"),
+    path("<int:pk>/", views.job_detail, name="detail"),
+    path("<int:pk>/progress", views.job_progress, name="progress"),
+    path("<int:pk>/events", views.job_events, name="events"),
+    path("<int:pk>/report", views.job_report, name="report"),
+    path("<int:pk>/cancel", views.job_cancel, name="cancel"),
+    path("<int:pk>/retry", views.job_retry, name="retry"),
+]

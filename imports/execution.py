@@ -1,0 +1,164 @@
+"""Running a claimed import job: the pipeline plus what a job needs around it.
+
+Used by the Celery task and by the `import_products` command alike:
+1. publish live progress to Redis (throttled, imports/progress.py);
+2. refresh the job's heartbeat from a small thread with its own database connection, so a
+   job whose worker died can be told apart from a long one (fail_lost_jobs);
+3. answer the pipeline's `should_cancel` from Redis at most every CANCEL_CHECK_SECONDS
+   (the heartbeat also sees the database flag, in case the Redis key was lost);
+4. write rejected records to a temporary CSV, stored as the job's error report;
+5. record the outcome through imports/services.py, which emits the job's one event.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import connection
+
+from imports import progress, services
+from imports.models import ImportJob
+from imports.pipeline import ImportCancelled, ImportFailed, ImportOptions, Progress, run_import
+
+logger = logging.getLogger(__name__)
+
+CANCEL_CHECK_SECONDS = 0.5
+
+
+class Heartbeat(threading.Thread):
+    """Refreshes `heartbeat_at` (and the phase) every IMPORT_HEARTBEAT_SECONDS."""
+
+    def __init__(self, *, job_id: int, attempt: int, tracker: progress.ProgressTracker) -> None:
+        super().__init__(name=f"import-{job_id}-heartbeat", daemon=True)
+        self.job_id = job_id
+        self.attempt = attempt
+        self.tracker = tracker
+        self.cancel_seen = False
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        interval = settings.IMPORT_HEARTBEAT_SECONDS
+        try:
+            while not self._stop_event.wait(interval):
+                try:
+                    if services.import_job_heartbeat(
+                        job_id=self.job_id, attempt=self.attempt, phase=self.tracker.phase
+                    ):
+                        self.cancel_seen = True
+                except Exception:
+                    # A missed beat is not fatal; the timeout is many beats long.
+                    logger.exception("import %s: heartbeat failed", self.job_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
+
+
+class CancelCheck:
+    def __init__(self, job_id: int, heartbeat: Heartbeat) -> None:
+        self.job_id = job_id
+        self.heartbeat = heartbeat
+        self._checked_at = 0.0
+        self._requested = False
+
+    def __call__(self) -> bool:
+        if self._requested or self.heartbeat.cancel_seen:
+            return True
+        now = time.monotonic()
+        if now - self._checked_at >= CANCEL_CHECK_SECONDS:
+            self._checked_at = now
+            self._requested = progress.cancel_requested(self.job_id)
+        return self._requested
+
+
+def job_options(job: ImportJob) -> ImportOptions:
+    return ImportOptions(
+        encoding=job.encoding,
+        delimiter=job.delimiter,
+        validate_only=job.validate_only,
+        strict=job.strict,
+    )
+
+
+def execute(
+    job: ImportJob,
+    *,
+    source: BinaryIO | None = None,
+    listener: Callable[[Progress], None] | None = None,
+) -> ImportJob | None:
+    """Run a claimed (running) job to its outcome and return the recorded job.
+
+    `source` defaults to the stored upload; `listener` also receives every progress call
+    (the command's progress bar). Returns None when the job stopped being this attempt's
+    (it was failed as lost and retried meanwhile).
+    """
+    attempt = job.attempts
+    tracker = progress.ProgressTracker(job.pk, bytes_total=job.size)
+    tracker.start()
+    heartbeat = Heartbeat(job_id=job.pk, attempt=attempt, tracker=tracker)
+    heartbeat.start()
+
+    def on_progress(update: Progress) -> None:
+        tracker(update)
+        if listener is not None:
+            listener(update)
+
+    report = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then read by path
+        "w", encoding="utf-8", newline="", prefix=f"import-{job.pk}-", suffix=".csv", delete=False
+    )
+    outcome: dict = {}
+    try:
+        stream = source if source is not None else job.file.open("rb")
+        try:
+            outcome["result"] = run_import(
+                source=stream,
+                options=job_options(job),
+                report=report,
+                bytes_total=job.size,
+                on_progress=on_progress,
+                should_cancel=CancelCheck(job.pk, heartbeat),
+            )
+        finally:
+            if source is None:
+                stream.close()
+    except ImportCancelled:
+        outcome["cancelled"] = True
+    except ImportFailed as exc:
+        outcome["error"] = str(exc) or "the import failed"
+        outcome["result"] = getattr(exc, "result", None)
+    except Exception as exc:
+        logger.exception("import %s: unexpected error", job.pk)
+        outcome["error"] = (
+            f"unexpected error ({exc.__class__.__name__}: {exc}); the catalogue is unchanged."
+        )
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+    finally:
+        heartbeat.stop()
+        report.close()
+
+    try:
+        if outcome.get("cancelled"):
+            return services.import_job_mark_cancelled(job_id=job.pk, attempt=attempt)
+        if "error" in outcome:
+            return services.import_job_fail(
+                job_id=job.pk,
+                attempt=attempt,
+                error=outcome["error"],
+                result=outcome.get("result"),
+                report_path=report.name,
+            )
+        return services.import_job_complete(
+            job_id=job.pk, attempt=attempt, result=outcome["result"], report_path=report.name
+        )
+    finally:
+        os.unlink(report.name)

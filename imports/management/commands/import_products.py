@@ -1,0 +1,170 @@
+"""python manage.py import_products FILE [--dry-run] [--strict] [--encoding E] [--delimiter D]
+[--queue]
+
+Without --queue the import runs in this process (the same pipeline, heartbeat and outcome
+recording as the worker), with a progress bar on stderr and a summary on stdout. It is
+recorded as an ImportJob, so the history page lists shell imports too; its file is not
+copied to storage, so such a job cannot be retried from the page (run the command again).
+With --queue the file is stored like an upload and handed to the Celery worker; the command
+follows the job's progress until it finishes. Either way the exit status is 0 only when the
+import completed.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from imports import execution, progress, services
+from imports.models import ImportJob
+from imports.pipeline import ENCODINGS
+from imports.uploads import DELIMITER_ALIASES
+
+FOLLOW_POLL_SECONDS = 0.25
+
+
+class Command(BaseCommand):
+    help = "Import a product CSV into the catalogue (in this process, or --queue for the worker)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="path of the CSV file")
+        parser.add_argument(
+            "--dry-run", action="store_true",
+            help="validate only: report what would change, change nothing",
+        )  # fmt: skip
+        parser.add_argument("--strict", action="store_true",
+                            help="any rejected record fails the whole import")  # fmt: skip
+        parser.add_argument("--encoding", default="utf-8", choices=list(ENCODINGS),
+                            help="file encoding (default utf-8, BOM tolerated)")  # fmt: skip
+        parser.add_argument("--delimiter", default=",",
+                            help='field delimiter: "," (default), ";" or "tab"')  # fmt: skip
+        parser.add_argument(
+            "--queue", action="store_true",
+            help="store the file, run it on the Celery worker and follow its progress",
+        )  # fmt: skip
+
+    def handle(self, *args, **opts) -> None:
+        path = opts["file"]
+        if not os.path.isfile(path):
+            raise CommandError(f"{path}: no such file")
+        delimiter = DELIMITER_ALIASES.get(opts["delimiter"].lower())
+        if delimiter is None:
+            raise CommandError(
+                f'unsupported delimiter {opts["delimiter"]!r}: use ",", ";" or "tab"'
+            )
+        options = {
+            "encoding": opts["encoding"],
+            "delimiter": delimiter,
+            "validate_only": opts["dry_run"],
+            "strict": opts["strict"],
+        }
+        run = self._run_on_worker if opts["queue"] else self._run_here
+        job = run(path, options)
+        self._summarise(job)
+
+    def _bar(self, total: int) -> tqdm:
+        # tqdm needs the raw stream: Django's OutputWrapper appends a newline to each write.
+        return tqdm(
+            total=total, unit="B", unit_scale=True, unit_divisor=1024,
+            file=getattr(self.stderr, "_out", self.stderr), dynamic_ncols=True, leave=False,
+            mininterval=0.5,
+        )  # fmt: skip
+
+    def _run_here(self, path: str, options: dict) -> ImportJob:
+        size = os.path.getsize(path)
+        job = services.import_job_create_local(path=path, options=options, size=size)
+        job = services.import_job_claim(job_id=job.pk)
+        bar = self._bar(size)
+
+        def listener(update) -> None:
+            bar.set_description_str(update.phase)
+            bar.update(update.bytes_processed - bar.n)
+
+        # Ctrl-C asks the pipeline to stop between chunks (the catalogue stays unchanged);
+        # a second Ctrl-C interrupts at once.
+        def interrupt(signum, frame) -> None:
+            progress.request_cancel(job.pk)
+            signal.signal(signal.SIGINT, previous)
+
+        previous = signal.getsignal(signal.SIGINT)
+        try:
+            signal.signal(signal.SIGINT, interrupt)
+        except ValueError:  # not the main thread
+            previous = None
+        try:
+            with open(path, "rb") as source:
+                finished = execution.execute(job, source=source, listener=listener)
+        finally:
+            bar.close()
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        return finished or ImportJob.objects.get(pk=job.pk)
+
+    def _run_on_worker(self, path: str, options: dict) -> ImportJob:
+        job = services.import_job_create_from_path(path=path, options=options)
+        self.stderr.write(f"Import #{job.pk} queued; following its progress (Ctrl-C stops "
+                          "following, not the import).")  # fmt: skip
+        bar = self._bar(job.size)
+        try:
+            while True:
+                state = progress.snapshot(job.pk)
+                if state is None:
+                    raise CommandError(f"import #{job.pk} disappeared")
+                if state["finished"]:
+                    break
+                bar.set_description_str(state.get("phase") or state["status"])
+                done = state.get("bytes_processed") or 0
+                bar.update(max(done - bar.n, 0))
+                time.sleep(FOLLOW_POLL_SECONDS)
+        except KeyboardInterrupt:
+            raise CommandError(
+                f"stopped following; import #{job.pk} continues on the worker "
+                f"(see /imports/{job.pk}/)"
+            ) from None
+        finally:
+            bar.close()
+        return ImportJob.objects.get(pk=job.pk)
+
+    def _summarise(self, job: ImportJob) -> None:
+        out = self.stdout.write
+        seconds = job.total_seconds
+        took = f" in {seconds:.2f} s" if seconds is not None else ""
+        out(f"Import #{job.pk} {job.status}{took}: {job.original_name}"
+            f"{' (dry run: nothing was changed)' if job.validate_only else ''}")  # fmt: skip
+        would = "would be " if job.validate_only else ""
+        for label, value in (
+            ("rows read", job.rows_read),
+            ("valid", job.rows_valid),
+            ("rejected", job.rows_rejected),
+            (f"{would}created", job.created),
+            (f"{would}updated", job.updated),
+            ("unchanged", job.unchanged),
+        ):
+            out(f"  {label:<18}{value:>12,}")
+        if job.unknown_columns:
+            out(f"  ignored columns: {', '.join(job.unknown_columns)}")
+        if job.durations:
+            phases = ", ".join(f"{name} {secs:.2f} s" for name, secs in job.durations.items())
+            out(f"  phases: {phases}")
+        if job.error_report:
+            where = job.error_report.path if _local(job) else job.error_report.name
+            out(f"  error report: {where}")
+        if job.status == ImportJob.Status.COMPLETED:
+            if job.validate_only:
+                out(job.outcome_text)
+            else:
+                out(self.style.SUCCESS(job.outcome_text))
+            return
+        raise CommandError(job.outcome_text or f"import #{job.pk} ended {job.status}")
+
+
+def _local(job: ImportJob) -> bool:
+    try:
+        job.error_report.path  # noqa: B018 - storages without local paths raise
+    except NotImplementedError:
+        return False
+    return True

@@ -1,0 +1,134 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Now
+
+
+class ImportJob(models.Model):
+    """One CSV import: the stored upload, its options, and what happened to it.
+
+    Final state lives here; the live progress of a running job lives in Redis
+    (imports/progress.py) and is folded back into these columns when the job finishes.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        COMPLETED = "completed", "Completed"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Phase(models.TextChoices):
+        PARSING = "parsing", "Parsing CSV"
+        VALIDATING = "validating", "Validating"
+        LOADING = "loading", "Loading"
+        MERGING = "merging", "Merging"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web upload"
+        API = "api", "API"
+        COMMAND = "command", "Command line"
+
+    FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+
+    # Blank for imports run from the shell without --queue: the file stayed where it was.
+    file = models.FileField(upload_to="imports/uploads/%Y/%m/%d/", max_length=300, blank=True)
+    original_name = models.CharField(max_length=255)
+    size = models.BigIntegerField(help_text="Size of the uploaded file in bytes.")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
+
+    encoding = models.CharField(max_length=16, default="utf-8")
+    delimiter = models.CharField(max_length=1, default=",")
+    validate_only = models.BooleanField(default=False)
+    strict = models.BooleanField(default=False)
+
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.QUEUED, db_default=Status.QUEUED
+    )
+    phase = models.CharField(max_length=16, choices=Phase.choices, blank=True, default="")
+    # Raised by each claim; a worker only writes to the job while it holds the same attempt,
+    # so a stale worker cannot overwrite a retried job.
+    attempts = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    rows_read = models.BigIntegerField(default=0)
+    rows_valid = models.BigIntegerField(default=0)
+    rows_rejected = models.BigIntegerField(default=0)
+    created = models.BigIntegerField(default=0)
+    updated = models.BigIntegerField(default=0)
+    unchanged = models.BigIntegerField(default=0)
+    unknown_columns = models.JSONField(default=list, blank=True)
+    durations = models.JSONField(default=dict, blank=True, help_text="Phase name -> seconds.")
+
+    error = models.TextField(blank=True, default="")
+    error_report = models.FileField(
+        upload_to="imports/reports/%Y/%m/%d/", max_length=300, blank=True
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_jobs",
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # fail_lost_jobs: running jobs whose heartbeat is older than the timeout.
+            models.Index(
+                fields=["heartbeat_at"],
+                name="importjob_running_heartbeat",
+                condition=models.Q(status="running"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import #{self.pk} {self.original_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def can_cancel(self) -> bool:
+        active = (self.Status.QUEUED, self.Status.RUNNING)
+        return self.status in active and not self.cancel_requested
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.CANCELLED) and bool(self.file)
+
+    @property
+    def total_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+    @property
+    def outcome_text(self) -> str:
+        """One sentence for a finished job (the page's JS writes the same)."""
+        if self.status == self.Status.COMPLETED:
+            if self.validate_only:
+                return (
+                    f"Validation complete: would create {self.created}, update {self.updated}, "
+                    f"{self.unchanged} unchanged, {self.rows_rejected} rejected. "
+                    "The catalogue was not changed."
+                )
+            return (
+                f"Import complete: {self.created} created, {self.updated} updated, "
+                f"{self.unchanged} unchanged, {self.rows_rejected} rejected"
+            )
+        if self.status == self.Status.CANCELLED:
+            return self.error or "Import cancelled; the catalogue is unchanged."
+        if self.status == self.Status.FAILED:
+            return f"Import failed: {self.error or 'unknown error'}"
+        return ""
+
+    @property
+    def delimiter_label(self) -> str:
+        return {",": "Comma", ";": "Semicolon", "\t": "Tab"}.get(self.delimiter, self.delimiter)

@@ -1,0 +1,226 @@
+"""Live progress of import jobs in Redis: the only module that touches these keys.
+
+    acme:import:<id>:progress  hash: status, phase, records_processed, bytes_processed,
+                               bytes_total, percent, rate, eta_seconds, started, updated_at
+    acme:import:<id>:cancel    "1" while a cancel request for a running job is pending
+
+Both keys expire on their own (KEY_TTL_SECONDS), so a lost worker leaves nothing behind for
+long. Final state lives in PostgreSQL: when the key is gone, `snapshot()` answers from the
+job row, so readers never need to know which store they got.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from acme.lib.redis_client import get_redis
+from imports.models import ImportJob
+
+KEY_TTL_SECONDS = 24 * 3600
+# The page polls about twice a second; writing more often than this buys nothing.
+MIN_WRITE_INTERVAL_SECONDS = 0.25
+# Phases that walk through the file; their byte position drives the percent and the ETA.
+FILE_PHASES = ("parsing", "validating")
+PHASE_LABELS = dict(ImportJob.Phase.choices)
+
+_INT_FIELDS = ("records_processed", "bytes_processed", "bytes_total", "job_id")
+_FLOAT_FIELDS = ("percent", "rate", "eta_seconds", "started")
+
+
+def progress_key(job_id: int) -> str:
+    return f"acme:import:{job_id}:progress"
+
+
+def cancel_key(job_id: int) -> str:
+    return f"acme:import:{job_id}:cancel"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def publish(job_id: int, **fields: Any) -> None:
+    """Merge `fields` into the job's live state (None values are stored as empty)."""
+    values = {name: "" if value is None else value for name, value in fields.items()}
+    values["updated_at"] = _now_iso()
+    values["job_id"] = job_id
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.hset(progress_key(job_id), mapping=values)
+    pipe.expire(progress_key(job_id), KEY_TTL_SECONDS)
+    pipe.execute()
+
+
+def publish_queued(job_id: int, *, bytes_total: int | None) -> None:
+    get_redis().delete(progress_key(job_id), cancel_key(job_id))
+    publish(job_id, status="queued", phase="", records_processed=0, bytes_processed=0,
+            bytes_total=bytes_total)  # fmt: skip
+
+
+def clear(job_id: int) -> None:
+    """The job finished: its row holds the truth from now on."""
+    get_redis().delete(progress_key(job_id), cancel_key(job_id))
+
+
+def request_cancel(job_id: int) -> None:
+    get_redis().set(cancel_key(job_id), "1", ex=KEY_TTL_SECONDS)
+
+
+def cancel_requested(job_id: int) -> bool:
+    return bool(get_redis().exists(cancel_key(job_id)))
+
+
+def read(job_id: int) -> dict[str, Any] | None:
+    """The live state, typed, or None when there is none."""
+    raw = get_redis().hgetall(progress_key(job_id))
+    if not raw:
+        return None
+    state: dict[str, Any] = {}
+    for name, value in raw.items():
+        if value == "":
+            state[name] = None
+        elif name in _INT_FIELDS:
+            state[name] = int(value)
+        elif name in _FLOAT_FIELDS:
+            state[name] = float(value)
+        else:
+            state[name] = value
+    return state
+
+
+class ProgressTracker:
+    """The pipeline's `on_progress` callback for one running job.
+
+    Throttles Redis writes to MIN_WRITE_INTERVAL_SECONDS (a phase change is always written),
+    and derives the rate (records/s), percent of bytes and ETA. `phase` and
+    `records_processed` are read by the heartbeat and by the command's progress bar.
+    """
+
+    def __init__(self, job_id: int, *, bytes_total: int | None) -> None:
+        self.job_id = job_id
+        self.bytes_total = bytes_total
+        self.started = time.monotonic()
+        self.started_wall = time.time()
+        self.phase = ""
+        self.records_processed = 0
+        self.bytes_processed = 0
+        self._last_write = 0.0
+
+    def start(self) -> None:
+        publish(self.job_id, status="running", phase="parsing", records_processed=0,
+                bytes_processed=0, bytes_total=self.bytes_total, started=self.started_wall,
+                percent=0, rate=None, eta_seconds=None)  # fmt: skip
+        self.phase = "parsing"
+
+    def __call__(self, progress) -> None:
+        now = time.monotonic()
+        phase_changed = progress.phase != self.phase
+        self.phase = progress.phase
+        self.records_processed = progress.records_processed
+        self.bytes_processed = progress.bytes_processed
+        if progress.bytes_total:
+            self.bytes_total = progress.bytes_total
+        if not phase_changed and now - self._last_write < MIN_WRITE_INTERVAL_SECONDS:
+            return
+        self._last_write = now
+        elapsed = max(now - self.started, 1e-6)
+        percent = None
+        eta = None
+        if self.bytes_total:
+            percent = min(100.0, 100.0 * progress.bytes_processed / self.bytes_total)
+            if progress.phase in FILE_PHASES and progress.bytes_processed > 0:
+                remaining = max(self.bytes_total - progress.bytes_processed, 0)
+                eta = round(elapsed * remaining / progress.bytes_processed, 1)
+        publish(
+            self.job_id,
+            status="running",
+            phase=progress.phase,
+            records_processed=progress.records_processed,
+            bytes_processed=progress.bytes_processed,
+            bytes_total=self.bytes_total,
+            percent=None if percent is None else round(percent, 1),
+            rate=round(progress.records_processed / elapsed, 1),
+            eta_seconds=eta,
+            started=self.started_wall,
+        )
+
+
+def from_job(job: ImportJob) -> dict[str, Any]:
+    """The same shape as the live state, built from the job row."""
+    finished = job.is_finished
+    bytes_done = job.size if job.status == ImportJob.Status.COMPLETED else None
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "phase": job.phase or None,
+        "phase_label": PHASE_LABELS.get(job.phase) if job.phase else None,
+        "records_processed": job.rows_read,
+        "bytes_processed": bytes_done,
+        "bytes_total": job.size,
+        "percent": 100.0 if job.status == ImportJob.Status.COMPLETED else None,
+        "rate": _rate(job),
+        "eta_seconds": None,
+        "updated_at": (job.finished_at or job.started_at or job.created_at).isoformat(),
+        "finished": finished,
+        "live": False,
+        "cancel_requested": job.cancel_requested,
+        "counts": counts(job),
+        "unknown_columns": job.unknown_columns,
+        "durations": job.durations,
+        "error": job.error or None,
+        "has_report": bool(job.error_report),
+    }
+
+
+def counts(job: ImportJob) -> dict[str, int]:
+    return {
+        "rows_read": job.rows_read,
+        "rows_valid": job.rows_valid,
+        "rows_rejected": job.rows_rejected,
+        "created": job.created,
+        "updated": job.updated,
+        "unchanged": job.unchanged,
+    }
+
+
+def _rate(job: ImportJob) -> float | None:
+    seconds = job.total_seconds
+    if not seconds or not job.rows_read:
+        return None
+    return round(job.rows_read / seconds, 1)
+
+
+def snapshot(job_id: int) -> dict[str, Any] | None:
+    """What a reader should see for the job now: live state while it runs, else the row.
+
+    Returns None when the job does not exist.
+    """
+    live = read(job_id)
+    if live and live.get("status") in ("queued", "running"):
+        phase = live.get("phase") or None
+        return {
+            "id": job_id,
+            "status": live["status"],
+            "phase": phase,
+            "phase_label": PHASE_LABELS.get(phase) if phase else None,
+            "records_processed": live.get("records_processed") or 0,
+            "bytes_processed": live.get("bytes_processed"),
+            "bytes_total": live.get("bytes_total"),
+            "percent": live.get("percent"),
+            "rate": live.get("rate"),
+            "eta_seconds": live.get("eta_seconds"),
+            "updated_at": live.get("updated_at"),
+            "finished": False,
+            "live": True,
+            "cancel_requested": cancel_requested(job_id),
+            "counts": None,
+            "unknown_columns": None,
+            "durations": None,
+            "error": None,
+            "has_report": False,
+        }
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return None
+    return from_job(job)

@@ -1,0 +1,69 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from imports import progress
+from imports.models import ImportJob
+from imports.pipeline import ENCODINGS
+from imports.uploads import DELIMITER_ALIASES, validate_upload
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    delimiter = serializers.CharField(read_only=True)
+    counts = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
+    error_report_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id", "status", "phase", "original_name", "size", "source",
+            "encoding", "delimiter", "validate_only", "strict",
+            "rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged",
+            "counts", "unknown_columns", "durations", "error", "error_report_url",
+            "cancel_requested", "attempts", "created_by", "created_at", "started_at",
+            "finished_at", "progress",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_counts(self, job: ImportJob) -> dict[str, int]:
+        return progress.counts(job)
+
+    def get_progress(self, job: ImportJob) -> dict | None:
+        """Live progress while the job runs (from Redis), else what the row knows."""
+        if job.is_finished:
+            return None
+        state = progress.snapshot(job.pk)
+        if state is None or state["finished"]:
+            return None
+        keys = ("status", "phase", "records_processed", "bytes_processed", "bytes_total",
+                "percent", "rate", "eta_seconds", "updated_at")  # fmt: skip
+        return {key: state.get(key) for key in keys}
+
+    def get_error_report_url(self, job: ImportJob) -> str | None:
+        if not job.error_report:
+            return None
+        request = self.context.get("request")
+        path = f"/imports/{job.pk}/report"
+        return request.build_absolute_uri(path) if request else path
+
+
+class ImportJobCreateSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True)
+    encoding = serializers.ChoiceField(choices=list(ENCODINGS), default="utf-8")
+    delimiter = serializers.ChoiceField(
+        choices=list(DELIMITER_ALIASES), default=",",
+        help_text='",", ";", or a tab ("\\t" or "tab").',
+    )  # fmt: skip
+    validate_only = serializers.BooleanField(default=False)
+    strict = serializers.BooleanField(default=False)
+
+    def validate_file(self, uploaded):
+        try:
+            validate_upload(uploaded)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return uploaded
+
+    def validate_delimiter(self, value: str) -> str:
+        return DELIMITER_ALIASES[value]

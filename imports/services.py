@@ -1,0 +1,294 @@
+"""Every write to ImportJob: create, claim, heartbeat, record the outcome, cancel, retry.
+
+A job's outcome is recorded in one transaction together with its one `import.completed` or
+`import.failed` event. Writes made on behalf of a worker carry the attempt it claimed, so a
+worker that lost its job (failed as "worker lost", then retried) cannot overwrite it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from imports import progress
+from imports.models import ImportJob
+from webhooks.events import emit
+
+WORKER_LOST_MESSAGE = (
+    "worker lost: the worker stopped while importing; the catalogue is unchanged. "
+    "Retry to run it again."
+)
+
+
+class ImportJobError(Exception):
+    """An action a user asked for that the job's state does not allow; str() says why."""
+
+
+def _enqueue(job_id: int, size: int) -> None:
+    from imports.tasks import run_import_job  # tasks import services, not the other way
+
+    progress.publish_queued(job_id, bytes_total=size)
+    run_import_job.delay(job_id)
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    uploaded_file: UploadedFile,
+    options: dict,
+    user=None,
+    source: str = ImportJob.Source.WEB,
+) -> ImportJob:
+    """Store the upload through Django's storage, record the job, queue it after commit."""
+    job = ImportJob(
+        original_name=os.path.basename(uploaded_file.name or "upload.csv")[:255],
+        size=uploaded_file.size,
+        source=source,
+        created_by=user if user is not None and user.is_authenticated else None,
+        **_option_fields(options),
+    )
+    job.file.save(job.original_name, uploaded_file, save=False)
+    job.save()
+    transaction.on_commit(lambda: _enqueue(job.pk, job.size))
+    return job
+
+
+def import_job_create_local(*, path: str, options: dict, size: int) -> ImportJob:
+    """A job for an import run in the shell on a local file (not stored: nothing to retry)."""
+    return ImportJob.objects.create(
+        original_name=os.path.basename(path)[:255],
+        size=size,
+        source=ImportJob.Source.COMMAND,
+        status=ImportJob.Status.QUEUED,
+        **_option_fields(options),
+    )
+
+
+def import_job_create_from_path(*, path: str, options: dict) -> ImportJob:
+    """Store a local file like an upload and queue it (the command's --queue)."""
+    with open(path, "rb") as handle:
+        name = os.path.basename(path)
+        with transaction.atomic():
+            job = ImportJob(
+                original_name=name[:255],
+                size=os.fstat(handle.fileno()).st_size,
+                source=ImportJob.Source.COMMAND,
+                **_option_fields(options),
+            )
+            job.file.save(name, File(handle), save=False)
+            job.save()
+            transaction.on_commit(lambda: _enqueue(job.pk, job.size))
+    return job
+
+
+def _option_fields(options: dict) -> dict:
+    return {
+        "encoding": options.get("encoding") or "utf-8",
+        "delimiter": options.get("delimiter") or ",",
+        "validate_only": bool(options.get("validate_only")),
+        "strict": bool(options.get("strict")),
+    }
+
+
+def import_job_claim(*, job_id: int) -> ImportJob | None:
+    """Queued -> running, atomically; None when another delivery already took it (or it
+    was cancelled before it started)."""
+    now = timezone.now()
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING,
+        phase=ImportJob.Phase.PARSING,
+        attempts=F("attempts") + 1,
+        started_at=now,
+        heartbeat_at=now,
+    )
+    if not claimed:
+        return None
+    return ImportJob.objects.get(pk=job_id)
+
+
+def import_job_heartbeat(*, job_id: int, attempt: int, phase: str) -> bool:
+    """Refresh the heartbeat; returns whether a cancel was requested (a fallback for the
+    Redis flag). False also when the job is no longer this worker's."""
+    mine = ImportJob.objects.filter(pk=job_id, attempts=attempt, status=ImportJob.Status.RUNNING)
+    mine.update(heartbeat_at=timezone.now(), phase=phase or F("phase"))
+    return mine.filter(cancel_requested=True).exists()
+
+
+def _event_data(job: ImportJob) -> dict:
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "file": job.original_name,
+        "validate_only": job.validate_only,
+        **progress.counts(job),
+        "unknown_columns": job.unknown_columns,
+        "error": job.error or None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def _apply_result(job: ImportJob, result) -> None:
+    job.rows_read = result.rows_read
+    job.rows_valid = result.rows_valid
+    job.rows_rejected = result.rows_rejected
+    job.created = result.created
+    job.updated = result.updated
+    job.unchanged = result.unchanged
+    job.unknown_columns = list(result.unknown_columns)
+    job.durations = {phase: round(seconds, 3) for phase, seconds in result.durations.items()}
+
+
+def _locked_attempt(job_id: int, attempt: int | None) -> ImportJob | None:
+    job = ImportJob.objects.select_for_update().get(pk=job_id)
+    if attempt is not None and job.attempts != attempt:
+        return None
+    return job
+
+
+def _save_report(job: ImportJob, report_path: str | None) -> None:
+    # The report always has its header row; it is worth keeping only with rejections in it.
+    if report_path and job.rows_rejected and os.path.getsize(report_path) > 0:
+        with open(report_path, "rb") as handle:
+            job.error_report.save(f"import-{job.pk}-rejected.csv", File(handle), save=False)
+
+
+@transaction.atomic
+def import_job_complete(
+    *, job_id: int, attempt: int | None, result, report_path: str | None = None
+) -> ImportJob | None:
+    """Record a finished import and emit `import.completed` in the same transaction."""
+    job = _locked_attempt(job_id, attempt)
+    if job is None:
+        return None
+    _apply_result(job, result)
+    _save_report(job, report_path)
+    job.status = ImportJob.Status.COMPLETED
+    job.error = ""
+    job.finished_at = timezone.now()
+    job.save()
+    emit("import.completed", _event_data(job))
+    transaction.on_commit(lambda: progress.clear(job_id))
+    return job
+
+
+@transaction.atomic
+def import_job_fail(
+    *,
+    job_id: int,
+    attempt: int | None,
+    error: str,
+    result=None,
+    report_path: str | None = None,
+) -> ImportJob | None:
+    """Record a failed import (with partial counts when known) and emit `import.failed`."""
+    job = _locked_attempt(job_id, attempt)
+    if job is None:
+        return None
+    if result is not None:
+        _apply_result(job, result)
+        _save_report(job, report_path)
+    job.status = ImportJob.Status.FAILED
+    job.error = error[:5000] or "the import failed"
+    job.finished_at = timezone.now()
+    job.save()
+    emit("import.failed", _event_data(job))
+    transaction.on_commit(lambda: progress.clear(job_id))
+    return job
+
+
+@transaction.atomic
+def import_job_mark_cancelled(*, job_id: int, attempt: int | None) -> ImportJob | None:
+    """The worker stopped between chunks because a cancel was asked; nothing was merged."""
+    job = _locked_attempt(job_id, attempt)
+    if job is None:
+        return None
+    job.status = ImportJob.Status.CANCELLED
+    job.error = "cancelled: the import was stopped; the catalogue is unchanged."
+    job.finished_at = timezone.now()
+    job.save()
+    transaction.on_commit(lambda: progress.clear(job_id))
+    return job
+
+
+@transaction.atomic
+def import_job_cancel(*, job: ImportJob) -> ImportJob:
+    """Cancel a queued job at once; ask a running one to stop between chunks."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status == ImportJob.Status.QUEUED:
+        job.status = ImportJob.Status.CANCELLED
+        job.error = "cancelled before it started; the catalogue is unchanged."
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        transaction.on_commit(lambda: progress.clear(job.pk))
+    elif job.status == ImportJob.Status.RUNNING:
+        job.cancel_requested = True
+        job.save(update_fields=["cancel_requested"])
+        transaction.on_commit(lambda: progress.request_cancel(job.pk))
+    else:
+        raise ImportJobError(f"This import is already {job.status}; there is nothing to cancel.")
+    return job
+
+
+@transaction.atomic
+def import_job_retry(*, job: ImportJob) -> ImportJob:
+    """Run a failed or cancelled job again from its stored file, with fresh counts."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED):
+        raise ImportJobError(f"Only failed or cancelled imports can be retried; this one is "
+                             f"{job.status}.")  # fmt: skip
+    if not job.file:
+        raise ImportJobError(
+            "This import ran from the shell and its file was not stored; run the command again."
+        )
+    old_report = job.error_report.name if job.error_report else None
+    job.status = ImportJob.Status.QUEUED
+    job.phase = ""
+    job.cancel_requested = False
+    job.error = ""
+    job.error_report = ""
+    job.started_at = job.finished_at = job.heartbeat_at = None
+    job.rows_read = job.rows_valid = job.rows_rejected = 0
+    job.created = job.updated = job.unchanged = 0
+    job.unknown_columns = []
+    job.durations = {}
+    job.save()
+    if old_report:
+        storage = job.error_report.storage
+        transaction.on_commit(lambda: storage.delete(old_report))
+    transaction.on_commit(lambda: _enqueue(job.pk, job.size))
+    return job
+
+
+def import_jobs_fail_lost(*, timeout_seconds: float | None = None) -> list[int]:
+    """Fail running jobs whose heartbeat stopped more than `timeout_seconds` ago.
+
+    Their pipeline transaction died with the worker, so the catalogue is unchanged.
+    Returns the ids of the jobs it failed.
+    """
+    if timeout_seconds is None:
+        timeout_seconds = settings.IMPORT_HEARTBEAT_TIMEOUT_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=timeout_seconds)
+    failed: list[int] = []
+    with transaction.atomic():
+        lost = (
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportJob.Status.RUNNING, heartbeat_at__lt=cutoff)
+            .order_by("pk")
+        )
+        for job in lost:
+            job.status = ImportJob.Status.FAILED
+            job.error = WORKER_LOST_MESSAGE
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "error", "finished_at"])
+            emit("import.failed", _event_data(job))
+            failed.append(job.pk)
+        transaction.on_commit(lambda: [progress.clear(job_id) for job_id in failed])
+    return failed

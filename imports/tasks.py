@@ -1,0 +1,32 @@
+"""Celery tasks for imports: thin, they take ids, claim the row and call plain functions."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from imports import execution, services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="imports.tasks.run_import_job", ignore_result=True)
+def run_import_job(job_id: int) -> None:
+    """Run one queued import. A second delivery of the same message finds the job claimed
+    and does nothing (acks_late + reject_on_worker_lost may redeliver after a crash)."""
+    job = services.import_job_claim(job_id=job_id)
+    if job is None:
+        logger.info("import %s: not queued any more (already claimed or cancelled); skipped",
+                    job_id)  # fmt: skip
+        return
+    execution.execute(job)
+
+
+@shared_task(name="imports.tasks.fail_lost_jobs", ignore_result=True)
+def fail_lost_jobs(timeout_seconds: float | None = None) -> list[int]:
+    """Beat: fail running jobs whose heartbeat stopped (their worker died)."""
+    failed = services.import_jobs_fail_lost(timeout_seconds=timeout_seconds)
+    if failed:
+        logger.warning("imports failed as worker lost: %s", failed)
+    return failed

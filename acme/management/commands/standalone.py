@@ -12,7 +12,9 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
+from acme.lib import embedded
 from acme.lib.admin_user import ADMIN_USERNAME, ensure_admin_user
 
 COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m"}
@@ -46,7 +48,14 @@ class Command(BaseCommand):
             commands["beat"] = [python, "-m", "celery", "-A", "acme", "beat", "--loglevel=INFO",
                                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]  # fmt: skip
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{bind}/  (Ctrl-C stops)"))
-        sys.exit(run_together(commands))
+        exit_code = run_together(commands)
+        if embedded.started_here:
+            # Stop the embedded servers this command started; ones that were already
+            # running (another shell, a test run) keep running.
+            connections.close_all()
+            stopped = embedded.stop(settings.VAR_DIR, only=set(embedded.started_here))
+            self.stdout.write(f"stopped embedded {', '.join(stopped)}")
+        sys.exit(exit_code)
 
 
 def run_together(commands: dict[str, list[str]]) -> int:
@@ -74,15 +83,7 @@ def run_together(commands: dict[str, list[str]]) -> int:
     width = max(len(name) for name in processes)
     exit_code = 0
     while not stopping:
-        for key, _ in selector.select(timeout=0.5):
-            line = key.fileobj.readline()
-            if not line:
-                selector.unregister(key.fileobj)
-                continue
-            name = key.data
-            prefix = f"{COLOURS.get(name, '')}{name:<{width}}{RESET} | "
-            sys.stdout.write(prefix + line.decode(errors="replace"))
-            sys.stdout.flush()
+        _pump(selector, width)
         ended = [name for name, process in processes.items() if process.poll() is not None]
         if ended:
             sys.stdout.write(f"{', '.join(ended)} exited; stopping the rest\n")
@@ -92,11 +93,25 @@ def run_together(commands: dict[str, list[str]]) -> int:
     for process in processes.values():
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
+    # Keep streaming their shutdown logs until they have all exited.
     deadline = time.monotonic() + 15
+    while selector.get_map() and time.monotonic() < deadline:
+        _pump(selector, width)
     for process in processes.values():
-        remaining = max(0.1, deadline - time.monotonic())
         try:
-            process.wait(timeout=remaining)
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
     return exit_code
+
+
+def _pump(selector: selectors.BaseSelector, width: int) -> None:
+    """Copy the lines that are ready to stdout, prefixed with their process's name."""
+    for key, _ in selector.select(timeout=0.5):
+        line = key.fileobj.readline()
+        if not line:
+            selector.unregister(key.fileobj)
+            continue
+        prefix = f"{COLOURS.get(key.data, '')}{key.data:<{width}}{RESET} | "
+        sys.stdout.write(prefix + line.decode(errors="replace"))
+    sys.stdout.flush()

@@ -1,0 +1,100 @@
+from django.contrib import admin, messages
+
+from webhooks import services
+from webhooks.forms import EndpointForm
+from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = [
+        "url",
+        "description",
+        "enabled",
+        "rate_limit",
+        "consecutive_failures",
+        "updated_at",
+    ]
+    list_filter = ["enabled"]
+    search_fields = ["url", "description"]
+    readonly_fields = [
+        "secret",
+        "disabled_reason",
+        "consecutive_failures",
+        "created_at",
+        "updated_at",
+    ]
+    fields = ["url", "description", "events", "enabled", "rate_limit", *readonly_fields]
+    actions = ["send_test", "rotate_secret"]
+    # The pages' form: event checkboxes and the SSRF guard on the URL.
+    form = EndpointForm
+
+    def save_model(self, request, obj, form, change):
+        data = {
+            name: form.cleaned_data[name]
+            for name in ("url", "description", "events", "enabled", "rate_limit")
+        }
+        if change:
+            services.endpoint_update(endpoint=WebhookEndpoint.objects.get(pk=obj.pk), **data)
+        else:
+            obj.pk = services.endpoint_create(**data).pk
+
+    def delete_model(self, request, obj):
+        services.endpoint_delete(endpoint=obj)
+
+    @admin.action(description="Send a test delivery")
+    def send_test(self, request, queryset):
+        for endpoint in queryset:
+            services.endpoint_send_test(endpoint=endpoint)
+        self.message_user(request, f"Queued {queryset.count()} test deliveries.", messages.SUCCESS)
+
+    @admin.action(description="Rotate the signing secret")
+    def rotate_secret(self, request, queryset):
+        for endpoint in queryset:
+            services.endpoint_rotate_secret(endpoint=endpoint)
+        self.message_user(request, f"Rotated {queryset.count()} secrets.", messages.SUCCESS)
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    fields = ["attempted_at", "status_code", "duration_ms", "error", "success"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "endpoint",
+        "event_type",
+        "status",
+        "retries",
+        "last_status_code",
+        "created_at",
+    ]
+    list_filter = ["status", "event_type", "is_test"]
+    search_fields = ["msg_id", "endpoint__url"]
+    list_select_related = ["endpoint"]
+    readonly_fields = [f.name for f in Delivery._meta.fields]
+    inlines = [DeliveryAttemptInline]
+    actions = ["redeliver"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Redeliver (finished deliveries)")
+    def redeliver(self, request, queryset):
+        count = 0
+        for delivery in queryset:
+            if delivery.is_final:
+                services.delivery_redeliver(delivery=delivery)
+                count += 1
+        self.message_user(request, f"Queued {count} deliveries again.", messages.SUCCESS)

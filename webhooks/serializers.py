@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from webhooks.forms import MAX_RATE_LIMIT
+from webhooks.models import Delivery, EventType, WebhookEndpoint
+from webhooks.targets import TargetRefused, check_url
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False
+    )
+    rate_limit = serializers.IntegerField(min_value=1, max_value=MAX_RATE_LIMIT, default=60)
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "url",
+            "description",
+            "events",
+            "enabled",
+            "rate_limit",
+            "secret",
+            "disabled_reason",
+            "consecutive_failures",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "secret",
+            "disabled_reason",
+            "consecutive_failures",
+            "created_at",
+            "updated_at",
+        ]
+
+    def validate_url(self, url: str) -> str:
+        try:
+            check_url(url)
+        except TargetRefused as error:
+            raise serializers.ValidationError(str(error)) from None
+        return url
+
+
+class DeliveryResultSerializer(serializers.ModelSerializer):
+    """A delivery's state and last result, never the receiver's response body."""
+
+    final = serializers.BooleanField(source="is_final", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "event_type",
+            "msg_id",
+            "status",
+            "final",
+            "last_status_code",
+            "last_duration_ms",
+            "last_error",
+            "next_attempt_at",
+            "created_at",
+            "completed_at",
+        ]
+        read_only_fields = fields

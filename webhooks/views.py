@@ -1,0 +1,216 @@
+"""Webhook pages: endpoints list, add/edit/delete, the endpoint page (secret, test, delivery log).
+
+Views validate input and call a service; the worker sends (tests included), the page polls
+`delivery_status` for the result.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from webhooks import services
+from webhooks.forms import EndpointForm
+from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
+
+PAGE_SIZES = (25, 50, 100)
+# The log's status filter: what a person asks, mapped to delivery states.
+STATUS_FILTERS = {
+    "waiting": ("Waiting", ["pending", "queued", "sending"]),
+    "succeeded": ("Succeeded", ["succeeded"]),
+    "failed": ("Failed", ["failed"]),
+}
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _page_size(request: HttpRequest) -> int:
+    try:
+        size = int(request.GET.get("page_size", PAGE_SIZES[0]))
+    except ValueError:
+        return PAGE_SIZES[0]
+    return size if size in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def delivery_result(delivery: Delivery) -> dict:
+    """What the page shows of a delivery: never the receiver's response body."""
+    return {
+        "id": delivery.id,
+        "status": delivery.status,
+        "status_label": delivery.get_status_display(),
+        "final": delivery.is_final,
+        "status_code": delivery.last_status_code,
+        "duration_ms": delivery.last_duration_ms,
+        "error": delivery.last_error,
+        "next_attempt_at": delivery.next_attempt_at.isoformat()
+        if delivery.next_attempt_at
+        else None,
+    }
+
+
+@require_GET
+@permission_required("webhooks.view_webhookendpoint", raise_exception=True)
+def endpoint_list(request: HttpRequest) -> HttpResponse:
+    latest = DeliveryAttempt.objects.filter(endpoint=OuterRef("pk")).order_by("-attempted_at")
+    endpoints = WebhookEndpoint.objects.annotate(
+        last_attempt_at=Subquery(latest.values("attempted_at")[:1]),
+        last_status_code=Subquery(latest.values("status_code")[:1]),
+        last_success=Subquery(latest.values("success")[:1]),
+        last_error=Subquery(latest.values("error")[:1]),
+    )
+    page = Paginator(endpoints, _page_size(request)).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "webhooks/list.html",
+        {"page_obj": page, "endpoints": page.object_list, "page_sizes": PAGE_SIZES,
+         "page_size": _page_size(request)},
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("webhooks.add_webhookendpoint", raise_exception=True)
+def endpoint_create(request: HttpRequest) -> HttpResponse:
+    form = EndpointForm(request.POST or None, initial={"enabled": True})
+    if request.method == "POST" and form.is_valid():
+        endpoint = services.endpoint_create(**form.cleaned_data)
+        messages.success(request, f"Endpoint {endpoint.url} added. Its signing secret is below.")
+        return redirect("webhooks:detail", pk=endpoint.pk)
+    return render(request, "webhooks/form.html", {"form": form, "endpoint": None})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    form = EndpointForm(request.POST or None, instance=endpoint)
+    if request.method == "POST" and form.is_valid():
+        # The form must not save the model itself: the service owns the write.
+        changes = {name: form.cleaned_data[name] for name in EndpointForm.Meta.fields}
+        endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+        services.endpoint_update(endpoint=endpoint, **changes)
+        messages.success(request, "Endpoint saved.")
+        return redirect("webhooks:detail", pk=endpoint.pk)
+    return render(request, "webhooks/form.html", {"form": form, "endpoint": endpoint})
+
+
+@require_GET
+@permission_required("webhooks.view_webhookendpoint", raise_exception=True)
+def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    deliveries = Delivery.objects.filter(endpoint=endpoint)
+    status = request.GET.get("status", "")
+    if status in STATUS_FILTERS:
+        deliveries = deliveries.filter(status__in=STATUS_FILTERS[status][1])
+    deliveries = deliveries.prefetch_related(
+        Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("attempted_at", "id"))
+    )
+    page = Paginator(deliveries, _page_size(request)).get_page(request.GET.get("page"))
+    last_test = Delivery.objects.filter(endpoint=endpoint, is_test=True).first()
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "webhooks/detail.html",
+        {
+            "endpoint": endpoint,
+            "page_obj": page,
+            "deliveries": page.object_list,
+            "status": status,
+            "status_filters": [(key, label) for key, (label, _) in STATUS_FILTERS.items()],
+            "page_size": _page_size(request),
+            "page_sizes": PAGE_SIZES,
+            "query": query.urlencode(),
+            "last_test": last_test,
+            "delivery_count": Delivery.objects.filter(endpoint=endpoint).count(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("webhooks.delete_webhookendpoint", raise_exception=True)
+def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    if request.method == "POST":
+        url = endpoint.url
+        services.endpoint_delete(endpoint=endpoint)
+        messages.success(request, f"Endpoint {url} deleted.")
+        return redirect("webhooks:list")
+    return render(
+        request,
+        "webhooks/confirm_delete.html",
+        {"endpoint": endpoint, "delivery_count": endpoint.deliveries.count()},
+    )
+
+
+@require_POST
+@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+def endpoint_set_enabled(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    enabled = request.POST.get("enabled") == "1"
+    services.endpoint_set_enabled(endpoint=endpoint, enabled=enabled)
+    messages.success(request, f"{endpoint.url} {'enabled' if enabled else 'disabled'}.")
+    return redirect(_next_url(request, reverse("webhooks:list")))
+
+
+@require_POST
+@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    services.endpoint_rotate_secret(endpoint=endpoint)
+    messages.success(
+        request, "New secret generated. Update the receiver: the old one no longer verifies."
+    )
+    return redirect("webhooks:detail", pk=endpoint.pk)
+
+
+@require_POST
+@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    delivery = services.endpoint_send_test(endpoint=endpoint)
+    if _wants_json(request):
+        result = delivery_result(delivery)
+        result["status_url"] = reverse("webhooks:delivery-status", args=[delivery.pk])
+        return JsonResponse(result, status=202)
+    messages.success(request, "Test delivery queued; its result appears below.")
+    return redirect("webhooks:detail", pk=endpoint.pk)
+
+
+@require_GET
+@permission_required("webhooks.view_webhookendpoint", raise_exception=True)
+def delivery_status(request: HttpRequest, pk: int) -> JsonResponse:
+    delivery = get_object_or_404(Delivery, pk=pk)
+    return JsonResponse(delivery_result(delivery))
+
+
+@require_POST
+@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
+    delivery = get_object_or_404(Delivery.objects.select_related("endpoint"), pk=pk)
+    if not delivery.is_final:
+        messages.warning(request, "This delivery is still waiting to be sent; it was left as is.")
+    elif not delivery.endpoint.enabled and not delivery.is_test:
+        messages.error(request, "The endpoint is disabled: enable it first, then redeliver.")
+    else:
+        services.delivery_redeliver(delivery=delivery)
+        messages.success(request, f"Delivery {delivery.msg_id} queued again.")
+    return redirect(_next_url(request, reverse("webhooks:detail", args=[delivery.endpoint_id])))
+
+
+def _next_url(request: HttpRequest, default: str) -> str:
+    """The form's `next` when it is a path on this site, else `default`."""
+    candidate = request.POST.get("next", "")
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default

@@ -1,0 +1,124 @@
+"""Generate a product CSV shaped like ../shared/data/products-sample.csv.
+
+Header name,sku,description; word-salad names and SKUs; descriptions of 1-4 sentences
+split over 1-3 lines (quoted, so multi-line records) for about 60% of the rows; about 6% of
+the records repeat an earlier SKU, a third of those in upper case.
+
+`--variant N` keeps the same SKU sequence (same seed) but changes every name and
+description, for the "re-import with every row changed" benchmark.
+
+    python bench/generate_products_csv.py --rows 500000 --out /tmp/products-500k.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import sys
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "products-sample.csv"
+FALLBACK_WORDS = [
+    "art",
+    "community",
+    "floor",
+    "adult",
+    "single",
+    "type",
+    "back",
+    "former",
+    "stock",
+    "thing",
+    "produce",
+    "successful",
+    "hot",
+    "tree",
+    "past",
+    "action",
+    "young",
+    "song",
+    "himself",
+    "then",
+    "tax",
+    "eye",
+    "little",
+    "last",
+    "state",
+    "vote",
+    "country",
+    "down",
+    "list",
+    "speech",
+    "economy",
+    "leave",
+    "choice",
+    "lead",
+    "budget",
+    "task",
+    "author",
+    "best",
+    "mention",
+]
+DUPLICATE_SHARE = 0.06
+
+
+def sample_words() -> list[str]:
+    if not SAMPLE.exists():
+        return FALLBACK_WORDS
+    words: set[str] = set()
+    with SAMPLE.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            words.update(w.strip(".,").lower() for w in row["description"].split())
+    return sorted(w for w in words if w.isalpha())
+
+
+def generate(rows: int, out, *, seed: int = 1, variant: int = 0) -> None:
+    words = sample_words()
+    sku_rng = random.Random(seed)  # SKU sequence: identical across variants
+    text_rng = random.Random(seed * 1000 + variant + 1)
+    choice, rand = sku_rng.choice, sku_rng.random
+    text_choice, text_rand, randint = text_rng.choice, text_rng.random, text_rng.randint
+    skus: list[str] = []
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "sku", "description"])
+
+    def sentence() -> str:
+        count = randint(4, 12)
+        text = " ".join(text_choice(words) for _ in range(count))
+        return text[0].upper() + text[1:] + "."
+
+    for index in range(rows):
+        if skus and rand() < DUPLICATE_SHARE:
+            sku = choice(skus)
+            if rand() < 1 / 3:
+                sku = sku.upper()
+        else:
+            sku = f"{choice(words)}-{choice(words)}-{index:x}"
+            skus.append(sku)
+        name = f"{text_choice(words).title()} {text_choice(words).title()}"
+        if variant:
+            name += f" v{variant}"
+        lines = [
+            " ".join(sentence() for _ in range(randint(1, 3)))
+            for _ in range(randint(1, 3) if text_rand() < 0.6 else 1)
+        ]
+        writer.writerow([name, sku, "\n".join(lines)])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, required=True)
+    parser.add_argument("--out", type=Path, help="default: stdout")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--variant", type=int, default=0)
+    args = parser.parse_args()
+    if args.out:
+        with args.out.open("w", newline="", encoding="utf-8") as out:
+            generate(args.rows, out, seed=args.seed, variant=args.variant)
+    else:
+        generate(args.rows, sys.stdout, seed=args.seed, variant=args.variant)
+
+
+if __name__ == "__main__":
+    main()

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -191,7 +191,9 @@ def send(delivery_id: int) -> None:
     window); POST the signed payload; record the attempt and the delivery's next state."""
     if not claim(delivery_id):
         return
-    delivery = Delivery.objects.select_related("endpoint").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None:  # its endpoint was deleted a moment ago
+        return
     endpoint = delivery.endpoint
     if not endpoint.enabled and not delivery.is_test:
         _finish(delivery, Delivery.Status.FAILED, error="Endpoint is disabled")
@@ -210,7 +212,11 @@ def send(delivery_id: int) -> None:
         at=attempted_at.astimezone(UTC),
     )
     outcome = post(url=endpoint.url, body=body, headers=headers)
-    record(delivery, outcome, attempted_at=attempted_at)
+    try:
+        record(delivery, outcome, attempted_at=attempted_at)
+    except IntegrityError:
+        # The endpoint (and so this delivery) was deleted while the request was in flight.
+        logger.info("delivery %s vanished while being sent", delivery_id)
 
 
 @transaction.atomic

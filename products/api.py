@@ -1,7 +1,12 @@
 from __future__ import annotations
 
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
@@ -54,7 +59,15 @@ class CatalogueBusy(APIException):
         description=(
             "Products, filtered and paginated. `count` is exact up to 10,000 matches and "
             "PostgreSQL's estimate above that."
-        )
+        ),
+        parameters=[
+            OpenApiParameter(
+                "active",
+                str,
+                enum=["true", "false"],
+                description="true: active products only; false: inactive only.",
+            )
+        ],
     ),
 )
 class ProductViewSet(viewsets.ModelViewSet):

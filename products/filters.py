@@ -74,8 +74,13 @@ class ProductFilter(django_filters.FilterSet):
         label="Description",
         help_text="Case-insensitive contains.",
     )
-    active = django_filters.BooleanFilter(
-        field_name="active", label="Active", help_text="true or false."
+    # A choice, not a BooleanFilter: an unknown value ("maybe") is a 400, not silently ignored.
+    active = django_filters.TypedChoiceFilter(
+        field_name="active",
+        label="Active",
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        help_text="true: active products only; false: inactive only.",
     )
     search = django_filters.CharFilter(
         method="filter_search",

@@ -178,7 +178,10 @@ def products_delete_all(request: HttpRequest) -> HttpResponse:
     except services.ProductError as error:
         return _delete_all_answer(request, ok=False, text=error.message, status=409)
     return _delete_all_answer(
-        request, ok=True, text=f"Deleted {deleted:,} products.", deleted=deleted
+        request,
+        ok=True,
+        text=f"Deleted {deleted:,} product{'' if deleted == 1 else 's'}.",
+        deleted=deleted,
     )
 
 

@@ -229,6 +229,13 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
         job.save(update_fields=["status", "error", "finished_at"])
         transaction.on_commit(lambda: progress.clear(job.pk))
     elif job.status == ImportJob.Status.RUNNING:
+        live = progress.read(job.pk) or {}
+        if live.get("phase") == ImportJob.Phase.MERGING:
+            # The merge is one statement in one transaction: nothing checks in between.
+            raise ImportJobError(
+                "This import is already merging into the catalogue and can no longer be "
+                "cancelled; it will finish in a moment."
+            )
         job.cancel_requested = True
         job.save(update_fields=["cancel_requested"])
         transaction.on_commit(lambda: progress.request_cancel(job.pk))

@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import BinaryIO, TextIO
 
 # Python codec for each encoding the user can pick (the values of pipeline.ENCODINGS' keys).
@@ -36,6 +37,7 @@ ACTIVE_VALUES = {
 MAX_FIELD_CHARS = 1024 * 1024
 # Cells a spreadsheet would run as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+ACTIVE_UNKNOWN = "\x03"  # see make_record_checker and imports.staging
 
 
 class InvalidFile(Exception):
@@ -61,9 +63,15 @@ class DecodedLines:
         self.chunk_bytes = chunk_bytes
         self.bytes_read = 0
         self.lines_decoded = 0  # lines fully decoded so far (counted by b"\n")
-        self.saw_nul = False  # PostgreSQL text cannot hold NUL: records are checked once seen
+        # Set once the text holds NUL (which PostgreSQL text cannot store: such records are
+        # rejected) or the characters imports.staging uses as separators.
+        self.saw_control = False
 
     def __iter__(self) -> Iterator[str]:
+        # chain.from_iterable walks each chunk's lines in C; only chunks pass through Python.
+        return chain.from_iterable(self._chunks())
+
+    def _chunks(self) -> Iterator[io.StringIO]:
         pending = b""
         first = True
         read = self.source.read
@@ -87,9 +95,9 @@ class DecodedLines:
                     )
                 continue
             pending = data[cut:]
-            yield from self._decode(data[:cut] if cut < len(data) else data)
+            yield self._decode(data[:cut] if cut < len(data) else data)
         if pending:
-            yield from self._decode(pending)
+            yield self._decode(pending)
 
     def _decode(self, data: bytes) -> io.StringIO:
         try:
@@ -102,8 +110,8 @@ class DecodedLines:
                 "choose the file's encoding and import it again"
             ) from None
         self.lines_decoded += data.count(b"\n")
-        if "\x00" in text:
-            self.saw_nul = True
+        if not self.saw_control and ("\x00" in text or "\x01" in text or "\x03" in text):
+            self.saw_control = True
         # newline="" keeps line endings untranslated, which the csv module needs.
         return io.StringIO(text, newline="")
 
@@ -147,13 +155,13 @@ def read_header(fields: list[str]) -> Header:
     )
 
 
-def make_record_checker(header: Header):
-    """Return check(fields, record_no, check_nul) -> staging row | rejection reason (str).
+def make_record_checker(header: Header, rows: list[str]):
+    """Return check(fields, record_no, check_nul) -> None | rejection reason (str).
 
-    The staging row is `(record_no, sku, name, description, active)`.
-
-    `active` is None when the file has no active column or the cell is empty (new products
-    then default to active, existing ones keep their flag).
+    A valid record is appended to `rows` as one staging row in imports.staging's row format
+    (record number, sku, name, description, active joined by NUL; active "t", "f" or
+    ACTIVE_UNKNOWN). `active` is unknown when the file has no active column or the cell is
+    empty: new products then default to active, existing ones keep their flag.
     """
     field_count = header.field_count
     sku_at, name_at, description_at, active_at = (
@@ -163,9 +171,10 @@ def make_record_checker(header: Header):
         header.active,
     )
     sku_limit, name_limit = FIELD_LIMITS["sku"], FIELD_LIMITS["name"]
-    active_values = ACTIVE_VALUES
+    active_codes = {cell: "t" if value else "f" for cell, value in ACTIVE_VALUES.items()}
+    append = rows.append
 
-    def check(fields: list[str], record_no: int, check_nul: bool):
+    def check(fields: list[str], record_no: int, check_nul: bool) -> str | None:
         if len(fields) != field_count:
             return f"expected {field_count} fields, found {len(fields)}"
         sku = fields[sku_at].strip()
@@ -179,16 +188,17 @@ def make_record_checker(header: Header):
         if len(name) > name_limit:
             return f"name is longer than {name_limit} characters ({len(name)})"
         description = fields[description_at] if description_at is not None else ""
-        active = None
+        active = ACTIVE_UNKNOWN
         if active_at is not None:
             cell = fields[active_at].strip()
             if cell:
-                active = active_values.get(cell.lower())
+                active = active_codes.get(cell.lower())
                 if active is None:
                     return f"active must be true/false, 1/0 or yes/no, not {cell!r}"
         if check_nul and ("\x00" in sku or "\x00" in name or "\x00" in description):
-            return "contains a NUL character"
-        return (record_no, sku, name, description, active)
+            return "contains a NUL character, which cannot be stored"
+        append(f"{record_no}\x00{sku}\x00{name}\x00{description}\x00{active}")
+        return None
 
     return check
 

@@ -3,7 +3,8 @@
 Runs inside the import's transaction, after every valid record is in the staging table:
 
 1. `drop_superseded`: for each lower(sku), delete every staged record but the one with the
-   highest record number (the last valid record in the file wins). One hash join.
+   highest record number (the last valid record in the file wins). A hash aggregate finds
+   the repeated SKUs, a hash join deletes their earlier records.
 2. `ANALYZE` the staging table, so the planner picks hash joins for big files and index
    lookups on `lower(sku)` for small ones.
 3. `pg_advisory_xact_lock(MERGE_LOCK_KEY)`: merges serialize. Two imports parse and load
@@ -44,29 +45,35 @@ MERGE_SETTINGS = (
 
 PRODUCTS = Product._meta.db_table
 
+# Hash-aggregate the SKUs that occur more than once (few), then delete their earlier records.
 DROP_SUPERSEDED = f"""
-DELETE FROM {STAGING_TABLE} AS earlier
-USING {STAGING_TABLE} AS later
-WHERE lower(later.sku) = lower(earlier.sku) AND later.record_no > earlier.record_no
+DELETE FROM {STAGING_TABLE} AS staged
+USING (
+    SELECT lower(sku) AS sku_key, max(record_no) AS last_record_no
+    FROM {STAGING_TABLE}
+    GROUP BY lower(sku)
+    HAVING count(*) > 1
+) AS repeated
+WHERE lower(staged.sku) = repeated.sku_key AND staged.record_no < repeated.last_record_no
 """
 
 UPDATE_CHANGED = f"""
 UPDATE {PRODUCTS} AS p
 SET sku = s.sku,
     name = s.name,
-    description = coalesce(s.description, ''),
+    description = s.description,
     active = coalesce(s.active, p.active),
     updated_at = now()
 FROM {STAGING_TABLE} AS s
 WHERE lower(p.sku) = lower(s.sku)
   AND (p.sku, p.name, p.description, p.active)
-      IS DISTINCT FROM (s.sku, s.name, coalesce(s.description, ''), coalesce(s.active, p.active))
+      IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
 """
 
 INSERT_NEW = f"""
 WITH written AS (
     INSERT INTO {PRODUCTS} AS p (sku, name, description, active, created_at, updated_at)
-    SELECT s.sku, s.name, coalesce(s.description, ''), coalesce(s.active, true), now(), now()
+    SELECT s.sku, s.name, s.description, coalesce(s.active, true), now(), now()
     FROM {STAGING_TABLE} AS s
     WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS e WHERE lower(e.sku) = lower(s.sku))
     ON CONFLICT ((lower(sku))) DO UPDATE

@@ -263,12 +263,12 @@ def _read_header_fields(reader) -> list[str]:
 
 def _stream_records(cursor, reader, lines, header, rejections, options, result, tracker) -> str:
     """Parse, check and COPY every record; return the first rejection as text ("" if none)."""
-    check = make_record_checker(header)
+    batch: list[str] = []
+    check = make_record_checker(header, batch)
     strict = options.strict
     first_rejection = ""
-    record_no = rows_valid = rows_rejected = 0
+    record_no = rows_rejected = 0
     previous_line_end = reader.line_num
-    batch: list[tuple] = []
     with cursor.cursor.copy(COPY_STAGING) as copy:
         staging = StagingCopy(copy)
         try:
@@ -278,31 +278,34 @@ def _stream_records(cursor, reader, lines, header, rejections, options, result, 
                     previous_line_end = line_end
                     continue
                 record_no += 1
-                checked = check(fields, record_no, lines.saw_nul)
-                if checked.__class__ is tuple:
-                    rows_valid += 1
-                    if not rows_rejected or not strict:
-                        batch.append(checked)
-                else:
+                reason = check(fields, record_no, lines.saw_control)
+                if reason is not None:
                     rows_rejected += 1
                     line = previous_line_end + 1
-                    rejections.add(record_no, line, checked, fields)
+                    rejections.add(record_no, line, reason, fields)
                     if not first_rejection:
-                        first_rejection = f"record {record_no}, line {line}: {checked}"
+                        first_rejection = f"record {record_no}, line {line}: {reason}"
                 previous_line_end = line_end
                 if record_no % RECORDS_PER_BATCH == 0:
-                    staging.write_rows(batch)
-                    batch = []
-                    result.rows_read, result.rows_valid = record_no, rows_valid
-                    result.rows_rejected = rows_rejected
+                    _send(staging, batch, lines, strict and rows_rejected)
+                    result.rows_read, result.rows_rejected = record_no, rows_rejected
+                    result.rows_valid = record_no - rows_rejected
                     tracker.tick(record_no, lines.bytes_read)
         except csv.Error as exc:
             raise InvalidFile(
                 f"record {record_no + 1}, line {previous_line_end + 1}: the record cannot be "
                 f"read ({exc}); is a quote left open?"
             ) from None
-        staging.write_rows(batch)
+        _send(staging, batch, lines, strict and rows_rejected)
         staging.flush()
-    result.rows_read, result.rows_valid, result.rows_rejected = record_no, rows_valid, rows_rejected
+    result.rows_read, result.rows_rejected = record_no, rows_rejected
+    result.rows_valid = record_no - rows_rejected
     tracker.tick(record_no, lines.bytes_read)
     return first_rejection
+
+
+def _send(staging: StagingCopy, batch: list[str], lines: DecodedLines, discard: bool) -> None:
+    # A strict import that has rejected a record will fail: stop loading, keep validating.
+    if not discard:
+        staging.write_rows(batch, data_has_separators=lines.saw_control)
+    batch.clear()

@@ -1,16 +1,20 @@
 """The staging table an import COPYs its valid records into before the merge.
 
-A temporary table: private to the import's session, never WAL-logged, dropped with the
-transaction (and explicitly, for callers that run inside a longer outer transaction).
-Rows are sent with psycopg 3's `cursor.copy()` as CSV text formatted by the csv module's C
-writer, in chunks of about a megabyte, so neither Python nor the server handles one row at
-a time over the wire.
+A temporary table: private to the import's session, never WAL-logged, without indexes,
+dropped with the transaction (and explicitly, for callers inside a longer transaction).
+
+Rows go through psycopg 3's `cursor.copy()` in PostgreSQL's text format, about a megabyte
+per `write`. Formatting is done per batch, not per field: imports.csv_records hands over
+each valid record as one string, its fields joined by NUL (a character no stored text can
+hold) and an unknown `active` as "\\x03"; a batch is joined by "\\x01" and escaped with a
+handful of `str.replace` passes over the whole batch (backslash, tab, newline, carriage
+return), then the separators become tab, newline and \\N. When the file itself contains
+"\\x01" or "\\x03" (csv_records.DecodedLines.saw_control), rows are escaped field by field.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+from .csv_records import ACTIVE_UNKNOWN
 
 STAGING_TABLE = "import_staging"
 COPY_CHUNK_CHARS = 1 << 20
@@ -20,13 +24,11 @@ CREATE TEMPORARY TABLE {STAGING_TABLE} (
     record_no bigint NOT NULL,
     sku text NOT NULL,
     name text NOT NULL,
-    description text,          -- NULL means empty (CSV COPY reads an empty cell as NULL)
+    description text NOT NULL,
     active boolean             -- NULL: no value in the file (new: active, existing: keep)
 ) ON COMMIT DROP
 """
-COPY_STAGING = (
-    f"COPY {STAGING_TABLE} (record_no, sku, name, description, active) FROM STDIN (FORMAT csv)"
-)
+COPY_STAGING = f"COPY {STAGING_TABLE} (record_no, sku, name, description, active) FROM STDIN"
 
 
 def create_staging(cursor) -> None:
@@ -38,23 +40,49 @@ def drop_staging(cursor) -> None:
     cursor.execute(f"DROP TABLE IF EXISTS {STAGING_TABLE}")
 
 
+def _escape(value: str) -> str:
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def format_rows(rows: list[str], *, data_has_separators: bool) -> str:
+    """COPY text for rows built by csv_records.make_record_checker."""
+    if not rows:
+        return ""
+    if not data_has_separators:
+        return (
+            _escape("\x01".join(rows) + "\x01")
+            .replace("\x00", "\t")
+            .replace("\x01", "\n")
+            .replace(ACTIVE_UNKNOWN, "\\N")
+        )
+    lines = []
+    for row in rows:
+        *fields, active = row.split("\x00")
+        fields = [_escape(field) for field in fields]
+        fields.append("\\N" if active == ACTIVE_UNKNOWN else active)
+        lines.append("\t".join(fields))
+    return "\n".join(lines) + "\n"
+
+
 class StagingCopy:
-    """Buffer rows `(record_no, sku, name, description, active)` and COPY them in chunks."""
+    """Send batches of staging rows to an open COPY in chunks of about a megabyte."""
 
     def __init__(self, copy):
         self.copy = copy
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="\n")
-        self.rows_sent = 0
+        self.pending: list[str] = []
+        self.pending_chars = 0
 
-    def write_rows(self, rows: list[tuple]) -> None:
-        self.writer.writerows(rows)
-        self.rows_sent += len(rows)
-        if self.buffer.tell() >= COPY_CHUNK_CHARS:
+    def write_rows(self, rows: list[str], *, data_has_separators: bool) -> None:
+        text = format_rows(rows, data_has_separators=data_has_separators)
+        self.pending.append(text)
+        self.pending_chars += len(text)
+        if self.pending_chars >= COPY_CHUNK_CHARS:
             self.flush()
 
     def flush(self) -> None:
-        if self.buffer.tell():
-            self.copy.write(self.buffer.getvalue())
-            self.buffer = io.StringIO()
-            self.writer = csv.writer(self.buffer, lineterminator="\n")
+        if self.pending_chars:
+            self.copy.write("".join(self.pending))
+            self.pending = []
+            self.pending_chars = 0

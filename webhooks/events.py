@@ -69,5 +69,7 @@ def enqueue_after_commit(delivery_ids: list[int], *, countdown: float | None = N
 def _enqueue(delivery_ids: list[int], countdown: float | None) -> None:
     from webhooks.tasks import send_delivery
 
-    for delivery_id in delivery_ids:
-        send_delivery.apply_async((delivery_id,), countdown=countdown)
+    # One producer (one broker connection) for all the messages of this commit.
+    with send_delivery.app.producer_or_acquire() as producer:
+        for delivery_id in delivery_ids:
+            send_delivery.apply_async((delivery_id,), countdown=countdown, producer=producer)

@@ -42,7 +42,7 @@ MAX_RETRY_AFTER_SECONDS = 24 * 3600
 # Waits up to this long may be a Celery countdown (well under the broker's visibility timeout).
 COUNTDOWN_MAX_SECONDS = 120
 # A QUEUED row whose message has not run for this long is queued again (lost message).
-QUEUED_STALE_AFTER = timedelta(minutes=10)
+QUEUED_STALE_AFTER = timedelta(minutes=30)
 USER_AGENT = "Acme-Webhooks/1.0"
 MAX_ERROR_LENGTH = 500
 

@@ -140,7 +140,9 @@ def execute(
 
     try:
         if outcome.get("cancelled"):
-            return services.import_job_mark_cancelled(job_id=job.pk, attempt=attempt)
+            return services.import_job_mark_cancelled(
+                job_id=job.pk, attempt=attempt, phase=tracker.phase
+            )
         if "error" in outcome:
             return services.import_job_fail(
                 job_id=job.pk,
@@ -148,6 +150,7 @@ def execute(
                 error=outcome["error"],
                 result=outcome.get("result"),
                 report_path=report.name,
+                phase=tracker.phase,
             )
         return services.import_job_complete(
             job_id=job.pk, attempt=attempt, result=outcome["result"], report_path=report.name

@@ -115,13 +115,13 @@ class ImportJob(models.Model):
         if self.status == self.Status.COMPLETED:
             if self.validate_only:
                 return (
-                    f"Validation complete: would create {self.created}, update {self.updated}, "
-                    f"{self.unchanged} unchanged, {self.rows_rejected} rejected. "
-                    "The catalogue was not changed."
+                    f"Validation complete: would create {self.created:,}, update "
+                    f"{self.updated:,}, {self.unchanged:,} unchanged, {self.rows_rejected:,} "
+                    "rejected. The catalogue was not changed."
                 )
             return (
-                f"Import complete: {self.created} created, {self.updated} updated, "
-                f"{self.unchanged} unchanged, {self.rows_rejected} rejected"
+                f"Import complete: {self.created:,} created, {self.updated:,} updated, "
+                f"{self.unchanged:,} unchanged, {self.rows_rejected:,} rejected"
             )
         if self.status == self.Status.CANCELLED:
             return self.error or "Import cancelled; the catalogue is unchanged."

@@ -187,11 +187,16 @@ def import_job_fail(
     error: str,
     result=None,
     report_path: str | None = None,
+    phase: str = "",
 ) -> ImportJob | None:
-    """Record a failed import (with partial counts when known) and emit `import.failed`."""
+    """Record a failed import (with partial counts when known) and emit `import.failed`.
+
+    `phase` is where it failed, when known."""
     job = _locked_attempt(job_id, attempt)
     if job is None:
         return None
+    if phase:
+        job.phase = phase
     if result is not None:
         _apply_result(job, result)
         _save_report(job, report_path)
@@ -205,11 +210,15 @@ def import_job_fail(
 
 
 @transaction.atomic
-def import_job_mark_cancelled(*, job_id: int, attempt: int | None) -> ImportJob | None:
+def import_job_mark_cancelled(
+    *, job_id: int, attempt: int | None, phase: str = ""
+) -> ImportJob | None:
     """The worker stopped between chunks because a cancel was asked; nothing was merged."""
     job = _locked_attempt(job_id, attempt)
     if job is None:
         return None
+    if phase:
+        job.phase = phase
     job.status = ImportJob.Status.CANCELLED
     job.error = "cancelled: the import was stopped; the catalogue is unchanged."
     job.finished_at = timezone.now()

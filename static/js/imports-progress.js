@@ -84,6 +84,7 @@ export function render(panel, state) {
     badge.textContent = state.status.charAt(0).toUpperCase() + state.status.slice(1);
   }
   const bar = part(panel, "bar");
+  const stats = part(panel, "live-stats");
   const result = part(panel, "result");
   const error = part(panel, "error");
   const canChange = panel.dataset.canChange !== "false";
@@ -94,6 +95,7 @@ export function render(panel, state) {
 
   if (!state.finished) {
     bar.hidden = false;
+    stats.hidden = false;
     result.hidden = true;
     error.hidden = true;
     const step = state.status === "queued" ? "queued" : state.phase || "parsing";
@@ -114,6 +116,7 @@ export function render(panel, state) {
     setStep(panel, "complete");
     setBar(panel, 100);
     bar.hidden = false;
+    stats.hidden = false;
     setStatusText(panel, "Complete");
     result.textContent = outcomeText(state);
     result.hidden = false;
@@ -122,6 +125,7 @@ export function render(panel, state) {
     // Failure shows the reason (and Retry) in place of the bar.
     setStep(panel, state.phase || "queued", { failed: true });
     bar.hidden = true;
+    stats.hidden = true;
     setStatusText(panel, state.status === "cancelled" ? "Cancelled" : "Failed");
     error.textContent = outcomeText(state);
     error.hidden = false;

@@ -53,6 +53,7 @@ function pointPanelAt(links) {
 function resetPanel() {
   panel.hidden = false;
   panel.querySelector('[data-role="bar"]').hidden = false;
+  panel.querySelector('[data-role="live-stats"]').hidden = false;
   panel.querySelector('[data-role="result"]').hidden = true;
   panel.querySelector('[data-role="error"]').hidden = true;
   panel.querySelector('[data-role="cancel"]').hidden = true;

@@ -31,7 +31,8 @@ def test_an_upload_on_the_page_is_imported_by_the_worker(
     assert set(job.durations) == {"parsing", "validating", "loading", "merging"}
 
     page = staff_client.get(reverse("imports:detail", args=[job.pk])).content.decode()
-    assert f"Import complete: {SAMPLE_PRODUCTS} created, 0 updated, 0 unchanged, 0 rejected" in page
+    expected = f"Import complete: {SAMPLE_PRODUCTS:,} created, 0 updated, 0 unchanged, 0 rejected"
+    assert expected in page
 
 
 def test_the_page_answers_an_xhr_upload_with_the_job_links(

@@ -28,7 +28,7 @@ def test_a_successful_import_prints_its_counts_and_is_recorded():
     assert f"Import #{job.pk} completed in " in out
     assert re.search(r"^  created +1,998$", out, re.MULTILINE)
     assert out.rstrip().endswith(
-        f"Import complete: {SAMPLE_PRODUCTS} created, 0 updated, 0 unchanged, 0 rejected"
+        f"Import complete: {SAMPLE_PRODUCTS:,} created, 0 updated, 0 unchanged, 0 rejected"
     )
     assert "merging" in err  # the progress bar names the phase
     assert (job.status, job.source, job.created) == ("completed", "command", SAMPLE_PRODUCTS)
@@ -92,7 +92,7 @@ def test_the_exit_status_of_a_real_process(tmp_path):
                              capture_output=True, text=True, timeout=120)  # fmt: skip
 
     assert good_run.returncode == 0, good_run.stderr
-    assert "Import complete: 1998 created" in good_run.stdout
+    assert "Import complete: 1,998 created" in good_run.stdout
     assert bad_run.returncode == 1
     assert "CommandError: Import failed: the file is empty" in bad_run.stderr
     assert Product.objects.count() == SAMPLE_PRODUCTS

@@ -27,3 +27,13 @@ def test_emit_writes_one_row_per_enabled_subscribed_endpoint_after_commit(
 def test_emit_refuses_unknown_event_types(db):
     with pytest.raises(ValueError, match="unknown webhook event"):
         emit("product.exploded", {})
+
+
+def test_emit_costs_one_query_when_nothing_subscribes(
+    make_endpoint, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    make_endpoint("http://127.0.0.1:9/a", events=["import.failed"])
+    with django_capture_on_commit_callbacks() as callbacks, django_assert_num_queries(1):
+        emit("product.updated", {"id": 1})
+    assert callbacks == []
+    assert not Delivery.objects.exists()

@@ -10,14 +10,17 @@ Runs inside the import's transaction, after every valid record is in the staging
 3. `pg_advisory_xact_lock(MERGE_LOCK_KEY)`: merges serialize. Two imports parse and load
    concurrently, then merge one after the other, so they never deadlock on each other's rows
    and the later commit wins. The lock is released with the transaction.
-4. `UPDATE ... FROM staging` the existing products whose values differ (`IS DISTINCT FROM`):
+4. `CLASSIFY`: one read-only join counts the staged SKUs that are new and those whose values
+   differ, so the statements below run only when they have work (an identical re-import
+   costs this one join and writes nothing).
+5. `UPDATE ... FROM staging` the existing products whose values differ (`IS DISTINCT FROM`):
    unchanged rows are neither written nor locked and keep their `updated_at`; changed rows
    get `updated_at = now()`. Its row count is "updated".
-5. `INSERT ... SELECT ... WHERE NOT EXISTS` the SKUs the catalogue does not have. New SKUs
-   skip the speculative-insertion path in spirit; `ON CONFLICT ((lower(sku))) DO UPDATE`
-   stays as the safety net for a product created concurrently (outside the lock) between
-   steps 4 and 5. `RETURNING (xmax = 0)` tells inserts from such updates.
-6. unchanged = staged SKUs - created - updated, all counted by the database.
+6. `INSERT ... SELECT ... WHERE NOT EXISTS` the SKUs the catalogue does not have: new SKUs
+   take the plain insert path; `ON CONFLICT ((lower(sku))) DO UPDATE` stays as the safety
+   net for a product created concurrently (outside the lock) since step 4.
+   `RETURNING (xmax = 0)` tells inserts from such updates.
+7. unchanged = staged SKUs - created - updated, all counted by the database.
 
 Without an `active` column (or with an empty cell) a new product is active and an existing
 product keeps its flag (`coalesce(staged.active, product.active)`).
@@ -55,6 +58,19 @@ USING (
     HAVING count(*) > 1
 ) AS repeated
 WHERE lower(staged.sku) = repeated.sku_key AND staged.record_no < repeated.last_record_no
+"""
+
+# One read-only join tells which statements below have work to do, so an identical
+# re-import costs a single join and writes nothing.
+CLASSIFY = f"""
+SELECT count(*) FILTER (WHERE p.id IS NULL),
+       count(*) FILTER (
+           WHERE p.id IS NOT NULL
+             AND (p.sku, p.name, p.description, p.active)
+                 IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
+       )
+FROM {STAGING_TABLE} AS s
+LEFT JOIN {PRODUCTS} AS p ON lower(p.sku) = lower(s.sku)
 """
 
 UPDATE_CHANGED = f"""
@@ -113,19 +129,25 @@ def analyze_staging(cursor) -> None:
 
 
 def merge_into_catalogue(cursor, *, staged: int, has_active_column: bool) -> MergeCounts:
-    """Steps 3-6 above; `staged` is the number of rows left in staging after step 1."""
+    """Steps 3-7 above; `staged` is the number of rows left in staging after step 1."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
-    cursor.execute(UPDATE_CHANGED)
-    updated = cursor.rowcount
-    if has_active_column:
-        insert_sql = INSERT_NEW.format(
-            active_update="active = EXCLUDED.active,",
-            active_compare=", p.active",
-            excluded_active=", EXCLUDED.active",
-        )
-    else:
-        insert_sql = INSERT_NEW.format(active_update="", active_compare="", excluded_active="")
-    cursor.execute(insert_sql)
-    created, updated_concurrently = cursor.fetchone()
-    updated += updated_concurrently
+    cursor.execute(CLASSIFY)
+    new, changed = cursor.fetchone()
+    updated = created = 0
+    if changed:
+        cursor.execute(UPDATE_CHANGED)
+        updated = cursor.rowcount
+    # Also when a product to update vanished (deleted concurrently): it is created again.
+    if new or updated < changed:
+        if has_active_column:
+            insert_sql = INSERT_NEW.format(
+                active_update="active = EXCLUDED.active,",
+                active_compare=", p.active",
+                excluded_active=", EXCLUDED.active",
+            )
+        else:
+            insert_sql = INSERT_NEW.format(active_update="", active_compare="", excluded_active="")
+        cursor.execute(insert_sql)
+        created, updated_concurrently = cursor.fetchone()
+        updated += updated_concurrently
     return MergeCounts(created=created, updated=updated, unchanged=staged - created - updated)

@@ -16,11 +16,16 @@ Runs inside the import's transaction, after every valid record is in the staging
 5. `UPDATE ... FROM staging` the existing products whose values differ (`IS DISTINCT FROM`):
    unchanged rows are neither written nor locked and keep their `updated_at`; changed rows
    get `updated_at = now()`. Its row count is "updated".
-6. `INSERT ... SELECT ... WHERE NOT EXISTS` the SKUs the catalogue does not have: new SKUs
-   take the plain insert path; `ON CONFLICT ((lower(sku))) DO UPDATE` stays as the safety
-   net for a product created concurrently (outside the lock) since step 4.
-   `RETURNING (xmax = 0)` tells inserts from such updates.
-7. unchanged = staged SKUs - created - updated, all counted by the database.
+6. `INSERT ... SELECT ... WHERE NOT EXISTS` the SKUs the catalogue does not have, as a plain
+   INSERT (no ON CONFLICT: no speculative insertion per row) inside a savepoint.
+7. unchanged = staged SKUs - created - updated, all from the database's row counts.
+
+Writers outside the lock (pages, the API) can still create or delete a product between
+steps 4 and 6. A product created meanwhile makes step 6 fail on the unique index (it is
+rolled back to its savepoint); one deleted meanwhile makes step 5 update fewer rows than
+counted. Either way steps 4-6 run again (at most MERGE_ATTEMPTS times): the new product
+is then updated, the deleted one created again. Rows updated in an earlier round now
+equal the file and are not counted twice.
 
 Without an `active` column (or with an empty cell) a new product is active and an existing
 product keeps its flag (`coalesce(staged.active, product.active)`).
@@ -30,12 +35,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
+
 from products.models import Product
 
 from .staging import STAGING_TABLE
 
 # An arbitrary constant shared by every import: "the catalogue merge" lock.
 MERGE_LOCK_KEY = 0x61636D65_696D7074  # b"acmeimpt"
+MERGE_ATTEMPTS = 3
 
 # Hash joins and sorts of a few hundred thousand staged rows stay in memory; only for this
 # transaction (SET LOCAL), so the server's defaults are untouched for everything else.
@@ -86,23 +94,12 @@ WHERE lower(p.sku) = lower(s.sku)
       IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
 """
 
+# A plain INSERT (no speculative insertion per row, unlike ON CONFLICT).
 INSERT_NEW = f"""
-WITH written AS (
-    INSERT INTO {PRODUCTS} AS p (sku, name, description, active, created_at, updated_at)
-    SELECT s.sku, s.name, s.description, coalesce(s.active, true), now(), now()
-    FROM {STAGING_TABLE} AS s
-    WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS e WHERE lower(e.sku) = lower(s.sku))
-    ON CONFLICT ((lower(sku))) DO UPDATE
-    SET sku = EXCLUDED.sku,
-        name = EXCLUDED.name,
-        description = EXCLUDED.description,
-        {{active_update}}
-        updated_at = now()
-    WHERE (p.sku, p.name, p.description{{active_compare}})
-          IS DISTINCT FROM (EXCLUDED.sku, EXCLUDED.name, EXCLUDED.description{{excluded_active}})
-    RETURNING (xmax = 0) AS inserted
-)
-SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+INSERT INTO {PRODUCTS} AS p (sku, name, description, active, created_at, updated_at)
+SELECT s.sku, s.name, s.description, coalesce(s.active, true), now(), now()
+FROM {STAGING_TABLE} AS s
+WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS e WHERE lower(e.sku) = lower(s.sku))
 """
 
 
@@ -128,26 +125,28 @@ def analyze_staging(cursor) -> None:
     cursor.execute(f"ANALYZE {STAGING_TABLE}")
 
 
-def merge_into_catalogue(cursor, *, staged: int, has_active_column: bool) -> MergeCounts:
+def merge_into_catalogue(cursor, *, staged: int) -> MergeCounts:
     """Steps 3-7 above; `staged` is the number of rows left in staging after step 1."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
-    cursor.execute(CLASSIFY)
-    new, changed = cursor.fetchone()
-    updated = created = 0
-    if changed:
-        cursor.execute(UPDATE_CHANGED)
-        updated = cursor.rowcount
-    # Also when a product to update vanished (deleted concurrently): it is created again.
-    if new or updated < changed:
-        if has_active_column:
-            insert_sql = INSERT_NEW.format(
-                active_update="active = EXCLUDED.active,",
-                active_compare=", p.active",
-                excluded_active=", EXCLUDED.active",
-            )
-        else:
-            insert_sql = INSERT_NEW.format(active_update="", active_compare="", excluded_active="")
-        cursor.execute(insert_sql)
-        created, updated_concurrently = cursor.fetchone()
-        updated += updated_concurrently
+    created = updated = 0
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        cursor.execute(CLASSIFY)
+        new, changed = cursor.fetchone()
+        updated_now = 0
+        if changed:
+            cursor.execute(UPDATE_CHANGED)
+            updated_now = cursor.rowcount
+            updated += updated_now
+        try:
+            if new:
+                with transaction.atomic():  # a savepoint, so the merge can go on after a failure
+                    cursor.execute(INSERT_NEW)
+                    created = cursor.rowcount
+        except IntegrityError:
+            if attempt == MERGE_ATTEMPTS:
+                raise
+            continue  # a product was created outside the lock meanwhile: classify again
+        if updated_now == changed:
+            break
+        # else a product to update was deleted meanwhile: classify again, it is new now
     return MergeCounts(created=created, updated=updated, unchanged=staged - created - updated)

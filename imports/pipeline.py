@@ -239,9 +239,7 @@ def _import(cursor, source, options, report, result, tracker) -> None:
     tracker.check_cancel()
 
     tracker.enter("merging")
-    counts = merge_into_catalogue(
-        cursor, staged=staged, has_active_column=header.active is not None
-    )
+    counts = merge_into_catalogue(cursor, staged=staged)
     result.created, result.updated, result.unchanged = (
         counts.created,
         counts.updated,

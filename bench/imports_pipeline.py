@@ -207,6 +207,12 @@ def main() -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    parser.add_argument(
+        "--drop-indexes",
+        default="",
+        help="comma-separated catalogue index names to drop for this run (an experiment on "
+        "the bench database only; they are recreated at the end)",
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/acme-bench"))  # noqa: S108
     args = parser.parse_args()
 
@@ -225,6 +231,31 @@ def main() -> None:
     scenarios = [s for s in args.scenarios.split(",") if s]
     conn = connect(url)
     print(f"database: {url.split('@')[-1]}  (PostgreSQL {conn.info.server_version})")
+    dropped = drop_indexes(conn, [n for n in args.drop_indexes.split(",") if n])
+    try:
+        run_sizes(conn, args, env, scenarios)
+    finally:
+        for definition in dropped:
+            print(f"recreating: {definition}", flush=True)
+            conn.execute(definition)
+        conn.close()
+
+
+def drop_indexes(conn, names: list[str]) -> list[str]:
+    definitions = []
+    for name in names:
+        row = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name]
+        ).fetchone()
+        if row is None:
+            raise SystemExit(f"no index named {name}")
+        definitions.append(row[0])
+        conn.execute(f'DROP INDEX "{name}"')
+        print(f"EXPERIMENT: dropped {name} for this run", flush=True)
+    return definitions
+
+
+def run_sizes(conn, args, env, scenarios) -> None:
     print("catalogue indexes:\n  " + "\n  ".join(indexes(conn)))
 
     for rows in (int(size) for size in args.sizes.split(",")):
@@ -271,7 +302,6 @@ def main() -> None:
                 f" {ours['peak_rss_mb']:7.0f} {base['peak_rss_mb'] if base else float('nan'):8.0f}"
                 f"  {phases}  {counts}"
             )
-    conn.close()
 
 
 if __name__ == "__main__":

@@ -70,7 +70,13 @@ from .csv_records import (
     make_record_checker,
     read_header,
 )
-from .merge import analyze_staging, apply_merge_settings, drop_superseded, merge_into_catalogue
+from .merge import (
+    analyze_staging,
+    apply_merge_settings,
+    drop_superseded,
+    flush_gin_pending_lists,
+    merge_into_catalogue,
+)
 from .staging import COPY_STAGING, StagingCopy, create_staging, drop_staging
 
 PHASES = ("parsing", "validating", "loading", "merging")
@@ -240,6 +246,8 @@ def _import(cursor, source, options, report, result, tracker) -> None:
 
     tracker.enter("merging")
     counts = merge_into_catalogue(cursor, staged=staged)
+    if (counts.created or counts.updated) and not options.validate_only:
+        flush_gin_pending_lists(cursor)
     result.created, result.updated, result.unchanged = (
         counts.created,
         counts.updated,

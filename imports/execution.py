@@ -21,6 +21,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.db import connection
+from redis import RedisError
 
 from imports import progress, services
 from imports.models import ImportJob
@@ -69,7 +70,12 @@ class CancelCheck:
         self.heartbeat = heartbeat
 
     def __call__(self) -> bool:
-        return self.heartbeat.cancel_seen or progress.cancel_requested(self.job_id)
+        if self.heartbeat.cancel_seen:
+            return True
+        try:
+            return progress.cancel_requested(self.job_id)
+        except RedisError:
+            return False  # the heartbeat still sees the flag in PostgreSQL
 
 
 def job_options(job: ImportJob) -> ImportOptions:

@@ -11,12 +11,17 @@ job row, so readers never need to know which store they got.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+from redis import RedisError
+
 from acme.lib.redis_client import get_redis
 from imports.models import ImportJob
+
+logger = logging.getLogger(__name__)
 
 KEY_TTL_SECONDS = 24 * 3600
 # The page polls about twice a second; writing more often than this buys nothing.
@@ -107,10 +112,17 @@ class ProgressTracker:
         self.bytes_processed = 0
         self._last_write = 0.0
 
+    def _publish(self, **fields: Any) -> None:
+        # Live progress is best effort: an import must not fail because Redis hiccuped.
+        try:
+            publish(self.job_id, **fields)
+        except RedisError as exc:
+            logger.warning("import %s: progress not published (%s)", self.job_id, exc)
+
     def start(self) -> None:
-        publish(self.job_id, status="running", phase="parsing", records_processed=0,
-                bytes_processed=0, bytes_total=self.bytes_total, started=self.started_wall,
-                percent=0, rate=None, eta_seconds=None)  # fmt: skip
+        self._publish(status="running", phase="parsing", records_processed=0,
+                      bytes_processed=0, bytes_total=self.bytes_total, started=self.started_wall,
+                      percent=0, rate=None, eta_seconds=None)  # fmt: skip
         self.phase = "parsing"
 
     def __call__(self, progress) -> None:
@@ -132,8 +144,7 @@ class ProgressTracker:
             if progress.phase in FILE_PHASES and progress.bytes_processed > 0:
                 remaining = max(self.bytes_total - progress.bytes_processed, 0)
                 eta = round(elapsed * remaining / progress.bytes_processed, 1)
-        publish(
-            self.job_id,
+        self._publish(
             status="running",
             phase=progress.phase,
             records_processed=progress.records_processed,

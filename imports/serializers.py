@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from rest_framework import serializers
 
 from imports import progress
@@ -13,6 +14,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
     counts = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     error_report_url = serializers.SerializerMethodField()
+    progress_url = serializers.SerializerMethodField()
+    events_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportJob
@@ -22,7 +25,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
             "rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged",
             "counts", "unknown_columns", "durations", "error", "error_report_url",
             "cancel_requested", "attempts", "created_by", "created_at", "started_at",
-            "finished_at", "progress",
+            "finished_at", "progress", "progress_url", "events_url",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -40,12 +43,21 @@ class ImportJobSerializer(serializers.ModelSerializer):
                 "percent", "rate", "eta_seconds", "updated_at")  # fmt: skip
         return {key: state.get(key) for key in keys}
 
-    def get_error_report_url(self, job: ImportJob) -> str | None:
-        if not job.error_report:
-            return None
+    def _url(self, name: str, job: ImportJob) -> str:
+        path = reverse(f"imports:{name}", args=[job.pk])
         request = self.context.get("request")
-        path = f"/imports/{job.pk}/report"
         return request.build_absolute_uri(path) if request else path
+
+    def get_error_report_url(self, job: ImportJob) -> str | None:
+        return self._url("report", job) if job.error_report else None
+
+    def get_progress_url(self, job: ImportJob) -> str:
+        """JSON progress, the same as the page polls."""
+        return self._url("progress", job)
+
+    def get_events_url(self, job: ImportJob) -> str:
+        """Server-sent events (text/event-stream) until the import finishes."""
+        return self._url("events", job)
 
 
 class ImportJobCreateSerializer(serializers.Serializer):

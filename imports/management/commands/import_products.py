@@ -16,6 +16,7 @@ import os
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
@@ -25,6 +26,7 @@ from imports.pipeline import ENCODINGS
 from imports.uploads import DELIMITER_ALIASES
 
 FOLLOW_POLL_SECONDS = 0.25
+QUEUED_HINT_SECONDS = 15
 
 
 class Command(BaseCommand):
@@ -109,6 +111,8 @@ class Command(BaseCommand):
         self.stderr.write(f"Import #{job.pk} queued; following its progress (Ctrl-C stops "
                           "following, not the import).")  # fmt: skip
         bar = self._bar(job.size)
+        queued_since = time.monotonic()
+        warned = False
         try:
             while True:
                 state = progress.snapshot(job.pk)
@@ -116,6 +120,13 @@ class Command(BaseCommand):
                     raise CommandError(f"import #{job.pk} disappeared")
                 if state["finished"]:
                     break
+                if state["status"] != "queued":
+                    queued_since = time.monotonic()
+                elif not warned and time.monotonic() - queued_since > QUEUED_HINT_SECONDS:
+                    warned = True
+                    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+                    hint = f"Import #{job.pk} is still queued: is a worker consuming {queue!r}?"
+                    bar.write(hint, file=bar.fp)
                 bar.set_description_str(state.get("phase") or state["status"])
                 done = state.get("bytes_processed") or 0
                 bar.update(max(done - bar.n, 0))

@@ -93,6 +93,7 @@ export function render(panel, state) {
   part(panel, "report").hidden = !state.report_url;
   if (state.report_url) part(panel, "report").href = state.report_url;
 
+  part(panel, "eta-stat").hidden = Boolean(state.finished);
   if (!state.finished) {
     bar.hidden = false;
     stats.hidden = false;

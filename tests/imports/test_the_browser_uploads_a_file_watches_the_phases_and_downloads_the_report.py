@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from imports.models import ImportJob
 from products.models import Product
-from tests.imports.jobs import write_csv
+from tests.imports.jobs import wait_for_job, write_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -98,5 +98,6 @@ def test_without_javascript_the_form_posts_and_redirects_to_the_job(
         job = ImportJob.objects.get()
         assert page.url.endswith(f"/imports/{job.pk}/")
         expect(page.get_by_text("uploaded; the import is queued")).to_be_visible()
+        assert wait_for_job(job.pk).status == "completed"
     finally:
         context.close()

@@ -6,9 +6,11 @@ page), polls the job until it finishes, and prints seconds, rows/s, where the ti
 (upload, queue wait, the worker's phases) and the peak RSS of the importing worker process.
 
     python bench/imports_web_worker.py                       # 500k rows: empty, identical
+    python bench/imports_web_worker.py --scenarios empty,identical,changed
     python bench/imports_web_worker.py --rows 50000 --scenarios empty
 
-Scenarios: `empty` truncates the catalogue first; `identical` re-imports the same file.
+Scenarios, in the order given: `empty` truncates the catalogue first; `identical`
+re-imports the same file; `changed` imports a variant of it with every row changed.
 The file comes from bench/generate_products_csv.py (multi-line quoted descriptions, ~6%
 repeated SKUs). The bench database (BENCH_JOBS_DATABASE, default acme_bench_jobs) lives on
 the app's PostgreSQL server; Redis is the app's, with a queue of its own. The machine is
@@ -57,13 +59,16 @@ def child_env(database_url: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING"}  # fmt: skip
 
 
-def csv_file(rows: int) -> Path:
+def csv_file(rows: int, variant: int = 0) -> Path:
+    """The generated file (cached under var/bench); a variant has the same SKUs with every
+    name and description changed."""
     WORK_DIR.mkdir(parents=True, exist_ok=True)
-    path = WORK_DIR / f"products-{rows}.csv"
+    path = WORK_DIR / f"products-{rows}{f'-v{variant}' if variant else ''}.csv"
     if not path.exists():
         print(f"generating {path.name} ...", flush=True)
         subprocess.run([sys.executable, str(ROOT / "bench" / "generate_products_csv.py"),
-                        "--rows", str(rows), "--out", str(path)], check=True)  # fmt: skip
+                        "--rows", str(rows), "--variant", str(variant), "--out", str(path)],
+                       check=True)  # fmt: skip
     return path
 
 
@@ -188,11 +193,14 @@ def main() -> None:
         print(f"{'scenario':<10} {'total s':>8} {'rows/s':>9} {'upload s':>9} {'queue s':>8} "
               f"{'worker s':>9}  {'phases (s)':<44} peak RSS")  # fmt: skip
         for scenario in args.scenarios.split(","):
+            source = path
             if scenario == "empty":
                 truncate(database_url)
+            elif scenario == "changed":
+                source = csv_file(args.rows, variant=1)
             elif scenario != "identical":
                 raise SystemExit(f"unknown scenario {scenario!r}")
-            result = run_once(base, token, path, psutil.Process(worker.pid))
+            result = run_once(base, token, source, psutil.Process(worker.pid))
             job = result["job"]
             queued = seconds_between(job, "created_at", "started_at")
             working = seconds_between(job, "started_at", "finished_at")

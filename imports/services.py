@@ -7,6 +7,7 @@ worker that lost its job (failed as "worker lost", then retried) cannot overwrit
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from redis import RedisError
 
 from imports import progress
 from imports.models import ImportJob
@@ -34,7 +36,9 @@ class ImportJobError(Exception):
 def _enqueue(job_id: int, size: int) -> None:
     from imports.tasks import run_import_job  # tasks import services, not the other way
 
-    progress.publish_queued(job_id, bytes_total=size)
+    # Live state is best effort: readers fall back to the job row.
+    with contextlib.suppress(RedisError):
+        progress.publish_queued(job_id, bytes_total=size)
     run_import_job.delay(job_id)
 
 

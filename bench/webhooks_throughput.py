@@ -8,7 +8,8 @@ What it does (everything on this machine, loopback only):
    (BENCH_REDIS_URL) and queue `acme-bench-webhooks`, so running tests are not disturbed.
 2. A receiver process on 127.0.0.1 answering 204 and counting requests per endpoint (path) per
    rate window (minute, same clock as the limiter's windows); an API server (gunicorn, 1 process,
-   4 threads) and N Celery worker processes (`--concurrency=1` each, beat in the first).
+   4 threads) and N Celery worker processes (`--concurrency` pool processes each, default 1;
+   beat in the first).
 3. Baseline: `--probes` sequential PATCH /api/products/<id>/ with no delivery running.
 4. Throughput: `--events` product.created events (emit() in transactions of 200) to 4 endpoints
    with a high limit; reports deliveries/s from the first emit to the last delivery, and the
@@ -220,11 +221,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
     parser.add_argument("--limit", type=int, default=1_000_000, help="per-minute limit, run 1")
     parser.add_argument("--bite-events", type=int, default=300)
     parser.add_argument("--bite-limit", type=int, default=200)
     parser.add_argument("--probes", type=int, default=100)
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
 
     url = ensure_database()
     os.environ.update(
@@ -259,9 +262,10 @@ def main() -> None:
              "-w", "1", "--threads", "4", "--log-level", "warning"],
         )  # fmt: skip
         for number in range(args.workers):
-            command = [sys.executable, "-m", "celery", "-A", "acme", "worker", "--loglevel=WARNING",
-                       "--concurrency=1", "--pool=prefork", f"--hostname=bench{number}@%h",
-                       "--without-gossip", "--without-mingle"]  # fmt: skip
+            command = [sys.executable, "-m", "celery", "-A", "acme", "worker",
+                       "--loglevel=WARNING", f"--concurrency={args.concurrency}", "--pool=prefork",
+                       f"--hostname=bench{number}@%h", "--without-gossip",
+                       "--without-mingle"]  # fmt: skip
             if number == 0:
                 command += ["--beat", f"--schedule={LOG_DIR / 'webhooks-beat'}"]
             processes.start(f"worker{number}", command)
@@ -279,7 +283,10 @@ def main() -> None:
         product, _ = Product.objects.get_or_create(sku="BENCH-PROBE", defaults={"name": "Probe"})
 
         print(f"bench database {BENCH_DATABASE}, redis {BENCH_REDIS_URL}, queue {BENCH_QUEUE}")
-        print(f"{args.workers} worker processes (concurrency 1 each), receiver and API on loopback")
+        print(
+            f"{args.workers} worker processes (concurrency {args.concurrency} each), "
+            "receiver and API on loopback"
+        )
         latency_probe(api, token.key, product.id, 10)  # warm up
         idle = latency_probe(api, token.key, product.id, args.probes)
         print(f"\nAPI PATCH latency, no deliveries running:     {describe(idle)}")

@@ -175,6 +175,9 @@ class Server:
                 "4",
                 "--log-level",
                 "warning",
+                # The project's gunicorn.conf.py logs every request to stdout; not here.
+                "--access-logfile",
+                "/dev/null",
             ],
             cwd=ROOT,
             env=env,
@@ -185,8 +188,9 @@ class Server:
             try:
                 requests.get(f"{self.base}/health", timeout=1)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.2)
+        self.stop()
         raise RuntimeError("gunicorn did not start")
 
     def stop(self) -> None:
@@ -313,12 +317,20 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--requests", type=int, default=25)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the products already loaded if enough"
+    )
     args = parser.parse_args()
 
     url = ensure_database()
     print(f"bench database: {url.rsplit('/', 1)[-1]} ({url.split('@', 1)[1].split('/')[0]})")
     env = server_env(url)
-    load(url, args.rows)
+    with psycopg.connect(url) as conn:
+        loaded = conn.execute("SELECT count(*) FROM products_product").fetchone()[0]
+    if args.reuse and loaded >= args.rows:
+        print(f"reusing the {loaded:,} products already loaded")
+    else:
+        load(url, args.rows)
     manage(env, "collectstatic", "--noinput", "-v", "0")
     manage(
         env,

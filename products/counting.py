@@ -1,11 +1,22 @@
-"""Totals for lists of up to millions of products without a slow COUNT(*).
+"""Totals and pages for lists of up to millions of products, without slow scans.
 
-A list counts exactly up to EXACT_COUNT_LIMIT rows (`SELECT count(*) FROM (... LIMIT n+1)`,
-which stops early however broad the filter). Beyond that the total is PostgreSQL's estimate:
-`pg_class.reltuples` for the whole table, the planner's row estimate for a filter. Measured at
-500,000 rows (bench/products_latency.py): an exact count(*) takes 25-60 ms for the whole table
-or a broad filter like active=true and ~180 ms for a common word in descriptions, which alone
-would break the 50 ms budget of page 1; the capped count takes a few milliseconds.
+Counting: a list is counted exactly up to EXACT_COUNT_LIMIT rows (`SELECT count(*) FROM (...
+LIMIT n+1)`, which stops early however broad the filter); beyond that the total is
+PostgreSQL's estimate: `pg_class.reltuples` for the whole table, the planner's row estimate for
+a filter. Measured at 500,000 rows (bench/products_latency.py, 2 busy cores): an exact count(*)
+takes 45-50 ms for the whole table, 90-140 ms for active=true and 300-670 ms for a common word
+in descriptions or the search; even capped at 10,001 the common word took 60-120 ms, so the cap
+is 1,000 (40 pages of 25).
+
+Fetching a page (CataloguePaginator.page):
+- a filtered list with at most EXACT_COUNT_LIMIT matches is read through its filter's index
+  (bitmap scan) and sorted: bounded work. The planner would otherwise often walk the sort index
+  and filter row by row, hoping to meet 25 matches early; when the matches cluster in sort
+  order (name contains "michael", sorted by name) that walked 340,000 rows: 2 s.
+- a filtered list with more matches first tries the planner's plan for PLAN_TIMEOUT, then the
+  bitmap-and-sort plan.
+- a page deep in the list (offset > DEEP_OFFSET) past the middle is read backwards from the end
+  (`ORDER BY ... DESC LIMIT n OFFSET total - top`), so the last page costs what page 1 does.
 """
 
 from __future__ import annotations
@@ -14,10 +25,13 @@ import json
 from functools import cached_property
 
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.db.models import QuerySet
 
-EXACT_COUNT_LIMIT = 10_000
+EXACT_COUNT_LIMIT = 1_000
+DEEP_OFFSET = 10_000
+PLAN_TIMEOUT = "25ms"
+QUERY_CANCELED = "57014"
 
 
 def _planner_estimate(queryset: QuerySet) -> int:
@@ -52,8 +66,43 @@ def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
     return max(estimate, EXACT_COUNT_LIMIT + 1), False
 
 
+def _read_through_filter_index(queryset: QuerySet, bottom: int, top: int) -> list:
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute("SET LOCAL enable_indexscan = off")
+    return list(queryset[bottom:top])
+
+
+def fetch_page(queryset: QuerySet, bottom: int, top: int, *, few_matches: bool) -> list:
+    """Rows [bottom:top) of `queryset`, choosing a plan that stays bounded (module notes)."""
+    if bottom >= DEEP_OFFSET:
+        total = queryset.count()
+        if bottom >= total:
+            return []
+        if bottom > total // 2:
+            top = min(top, total)
+            return list(reversed(queryset.reverse()[total - top : total - bottom]))
+        return list(queryset[bottom:top])
+    if not queryset.query.has_filters():
+        return list(queryset[bottom:top])
+    with transaction.atomic(using=queryset.db):
+        if few_matches:
+            return _read_through_filter_index(queryset, bottom, top)
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(f"SET LOCAL statement_timeout = '{PLAN_TIMEOUT}'")
+        try:
+            with transaction.atomic(using=queryset.db):
+                return list(queryset[bottom:top])
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != QUERY_CANCELED:
+                raise
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = DEFAULT")
+        return _read_through_filter_index(queryset, bottom, top)
+
+
 class CataloguePaginator(Paginator):
-    """Django's paginator with `count` from estimated_count(); `count_is_exact` tells which."""
+    """Django's paginator with `count` from estimated_count() (`count_is_exact` tells which)
+    and pages read by fetch_page()."""
 
     count_is_exact = True
 
@@ -63,3 +112,14 @@ class CataloguePaginator(Paginator):
             return super().count
         total, self.count_is_exact = estimated_count(self.object_list)
         return total
+
+    def page(self, number):
+        if not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = fetch_page(self.object_list, bottom, top, few_matches=self.count_is_exact)
+        return self._get_page(rows, number, self)

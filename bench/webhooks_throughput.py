@@ -326,6 +326,8 @@ def main() -> None:
         )
 
         # --- Run 2: the limit bites ---------------------------------------------------
+        if args.bite_events <= 0:
+            return
         reset(receiver_url)
         make_endpoints(receiver_url, "bite", args.bite_limit)
         total = args.bite_events * 4

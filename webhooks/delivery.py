@@ -186,29 +186,41 @@ def _relaxed_commit() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-@transaction.atomic
-def claim(delivery_id: int) -> bool:
-    """QUEUED -> SENDING once it is due; a duplicate or early message claims nothing."""
-    _relaxed_commit()
+# One round trip: the conditional UPDATE that claims the row returns it.
+_CLAIM_SQL = """
+WITH claimed AS (
+    UPDATE webhooks_delivery SET status = %s, claimed_at = %s
+    WHERE id = %s AND status = %s AND next_attempt_at <= %s
+    RETURNING *
+)
+SELECT * FROM claimed
+"""
+
+
+def claim(delivery_id: int) -> Delivery | None:
+    """QUEUED -> SENDING once it is due, returning the row; a duplicate or early message (or
+    a delivery deleted with its endpoint) claims nothing."""
     now = timezone.now()
-    return bool(
-        Delivery.objects.filter(
-            pk=delivery_id,
-            status=Delivery.Status.QUEUED,
-            next_attempt_at__lte=now + timedelta(seconds=1),
-        ).update(status=Delivery.Status.SENDING, claimed_at=now)
-    )
+    params = [
+        Delivery.Status.SENDING,
+        now,
+        delivery_id,
+        Delivery.Status.QUEUED,
+        now + timedelta(seconds=1),
+    ]
+    return next(iter(Delivery.objects.raw(_CLAIM_SQL, params)), None)
 
 
 def send(delivery_id: int) -> None:
     """Steps: claim the row; check the endpoint; take a rate-limit slot (or wait for the next
     window); POST the signed payload; record the attempt and the delivery's next state."""
-    if not claim(delivery_id):
+    delivery = claim(delivery_id)
+    if delivery is None:
         return
-    delivery = Delivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
-    if delivery is None:  # its endpoint was deleted a moment ago
+    endpoint = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).first()
+    if endpoint is None:  # deleted a moment ago, and this delivery with it
         return
-    endpoint = delivery.endpoint
+    delivery.endpoint = endpoint
     if not endpoint.enabled and not delivery.is_test:
         _finish(delivery, Delivery.Status.FAILED, error="Endpoint is disabled")
         return

@@ -117,6 +117,8 @@ FROM pg_index
 JOIN pg_class AS index_class ON index_class.oid = pg_index.indexrelid
 JOIN pg_am ON pg_am.oid = index_class.relam
 WHERE pg_index.indrelid = '{PRODUCTS}'::regclass AND pg_am.amname = 'gin'
+  -- gin_clean_pending_list needs the index's owner (as VACUUM does); others skip it
+  AND pg_has_role(index_class.relowner, 'USAGE')
 """
 
 

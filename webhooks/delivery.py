@@ -6,8 +6,9 @@ State of a delivery (see models.Delivery.Status):
                             --429/5xx/timeout/connection error--> retry at next_attempt_at
                             --over the rate limit--> wait for the next window (no attempt)
 A wait of at most COUNTDOWN_MAX_SECONDS goes back to QUEUED with a Celery countdown; a longer
-one goes to PENDING, and send_due_deliveries queues it when `next_attempt_at` comes (due times
-live in PostgreSQL, never only in the broker, whose visibility timeout would redeliver them).
+one goes to PENDING, and webhooks.poller (send_due_deliveries) queues it when `next_attempt_at`
+comes: due times live in PostgreSQL, never only in the broker, whose visibility timeout would
+redeliver them.
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %
 MAX_RETRY_AFTER_SECONDS = 24 * 3600
 # Waits up to this long may be a Celery countdown (well under the broker's visibility timeout).
 COUNTDOWN_MAX_SECONDS = 120
-# A QUEUED row whose message has not run for this long is queued again (lost message).
-QUEUED_STALE_AFTER = timedelta(minutes=30)
 USER_AGENT = "Acme-Webhooks/1.0"
 MAX_ERROR_LENGTH = 500
 
@@ -55,15 +54,6 @@ def session() -> requests.Session:
     if _session is None:
         _session = guarded_session()
     return _session
-
-
-def sending_stale_after() -> timedelta:
-    """A SENDING row older than this belongs to a worker that died mid-request."""
-    return timedelta(
-        seconds=settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS
-        + settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS
-        + 120
-    )
 
 
 @dataclass
@@ -177,9 +167,9 @@ def _reason(error: Exception) -> str:
 def _relaxed_commit() -> None:
     """Inside a transaction: commit without waiting for the WAL flush.
 
-    Delivery bookkeeping is the hot path (two commits per attempt). If PostgreSQL itself
-    crashes, the last few hundred milliseconds of claims/attempts may be lost; the delivery is
-    then sent again with the same webhook-id (at-least-once, as Standard Webhooks expects).
+    Recording attempts is the hot path. If PostgreSQL itself crashes, the last few hundred
+    milliseconds of recorded attempts may be lost; such a delivery is then sent again with the
+    same webhook-id (at-least-once, as Standard Webhooks expects).
     Nothing outside webhooks is affected: the setting is local to these transactions.
     """
     with connection.cursor() as cursor:
@@ -359,50 +349,3 @@ def count_failure(endpoint: WebhookEndpoint, *, last_error: str) -> None:
             reason=f"Disabled after {failures} failed deliveries in a row; last error: "
             f"{last_error or 'unknown'}",
         )
-
-
-def dispatch_due(*, batch: int = 500) -> int:
-    """Queue deliveries whose due time has come; rows locked by another poller are skipped."""
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-            .order_by("next_attempt_at")
-            .values_list("id", flat=True)[:batch]
-        )
-        if ids:
-            Delivery.objects.filter(id__in=ids).update(
-                status=Delivery.Status.QUEUED, claimed_at=now
-            )
-            enqueue_after_commit(ids)
-    return len(ids)
-
-
-def recover_stale(*, batch: int = 500) -> int:
-    """Re-queue deliveries whose message was lost (QUEUED too long) or whose worker died
-    mid-request (SENDING too long). A duplicate message is harmless: `claim` runs once."""
-    now = timezone.now()
-    with transaction.atomic():
-        queued = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(
-                status=Delivery.Status.QUEUED,
-                claimed_at__lt=now - QUEUED_STALE_AFTER,
-                next_attempt_at__lte=now,
-            )
-            .values_list("id", flat=True)[:batch]
-        )
-        sending = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(status=Delivery.Status.SENDING, claimed_at__lt=now - sending_stale_after())
-            .values_list("id", flat=True)[:batch]
-        )
-        ids = queued + sending
-        if ids:
-            Delivery.objects.filter(id__in=ids).update(
-                status=Delivery.Status.QUEUED, claimed_at=now, next_attempt_at=now
-            )
-            enqueue_after_commit(ids)
-            logger.warning("re-queued %d stale webhook deliveries", len(ids))
-    return len(ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from webhooks import delivery
+from webhooks import delivery, poller
 
 
 @shared_task(name="webhooks.tasks.send_delivery", ignore_result=True)
@@ -16,6 +16,6 @@ def send_delivery(delivery_id: int) -> None:
 @shared_task(name="webhooks.tasks.send_due_deliveries", ignore_result=True)
 def send_due_deliveries() -> int:
     """Run by beat every WEBHOOKS_POLL_SECONDS: queue due retries, recover lost ones."""
-    queued = delivery.dispatch_due()
-    queued += delivery.recover_stale()
+    queued = poller.dispatch_due()
+    queued += poller.recover_stale()
     return queued

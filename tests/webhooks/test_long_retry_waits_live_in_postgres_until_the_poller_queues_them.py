@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from tests.webhooks.conftest import Reply
 from webhooks import delivery as delivery_module
+from webhooks import poller
 from webhooks.events import emit
 from webhooks.models import Delivery
 
@@ -34,12 +35,12 @@ def test_long_retry_waits_live_in_postgres_until_the_poller_queues_them(
     wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
     assert 4 * 60 < wait < 6 * 60
 
-    assert delivery_module.dispatch_due() == 0  # not due yet
+    assert poller.dispatch_due() == 0  # not due yet
     Delivery.objects.filter(pk=delivery.pk).update(
         next_attempt_at=timezone.now() - timedelta(seconds=1)
     )
     with django_capture_on_commit_callbacks() as callbacks:
-        assert delivery_module.dispatch_due() == 1
+        assert poller.dispatch_due() == 1
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.QUEUED
     assert len(callbacks) == 1

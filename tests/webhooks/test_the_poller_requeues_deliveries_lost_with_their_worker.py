@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from acme.celery import app
-from webhooks import delivery as delivery_module
+from webhooks import poller
 from webhooks.events import emit
 from webhooks.models import Delivery
 
@@ -24,7 +24,7 @@ def test_the_poller_requeues_deliveries_lost_with_their_worker(
     Delivery.objects.filter(pk=fresh.pk).update(status="sending", claimed_at=timezone.now())
 
     with django_capture_on_commit_callbacks() as callbacks:
-        assert delivery_module.recover_stale() == 1
+        assert poller.recover_stale() == 1
 
     lost.refresh_from_db()
     fresh.refresh_from_db()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -57,6 +60,27 @@ def _sort_headers(current: str) -> list[dict]:
     return headers
 
 
+def _table_rows(products) -> list[dict]:
+    """Per-row URLs and a description summary, built once per page: reverse() and template
+    filters per row were most of the list page's time (profiled at 500k rows)."""
+    pattern = {name: reverse(f"products:{name}", args=[0]) for name in ("edit", "delete")}
+    pattern["set-active"] = reverse("products:set-active", args=[0])
+
+    def url(name: str, pk: int) -> str:
+        return pattern[name].replace("/0/", f"/{pk}/", 1)
+
+    return [
+        {
+            "product": product,
+            "edit_url": url("edit", product.pk),
+            "delete_url": url("delete", product.pk),
+            "active_url": url("set-active", product.pk),
+            "summary": product.description[:160],
+        }
+        for product in products
+    ]
+
+
 @require_GET
 @permission_required("products.view_product", raise_exception=True)
 def product_list(request: HttpRequest) -> HttpResponse:
@@ -68,11 +92,20 @@ def product_list(request: HttpRequest) -> HttpResponse:
     filters = {
         key: request.GET.get(key, "") for key in ("search", "sku", "name", "description", "active")
     }
+    here = request.get_full_path()
+    user = request.user
     return render(
         request,
         "products/list.html",
         {
             "page_obj": page,
+            "rows": _table_rows(page.object_list),
+            "here": here,
+            "here_encoded": quote(here, safe=""),
+            "can": {
+                action: user.has_perm(f"products.{action}_product")
+                for action in ("add", "change", "delete")
+            },
             "paginator": paginator,
             "count_is_exact": paginator.count_is_exact,
             "filters": filters,

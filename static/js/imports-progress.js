@@ -63,6 +63,7 @@ export function setStatusText(panel, text) {
 }
 
 export function outcomeText(state) {
+  if (state.outcome) return state.outcome; // the server's sentence, the same as on the page
   const c = state.counts || {};
   if (state.status === "completed") {
     if (state.validate_only) {

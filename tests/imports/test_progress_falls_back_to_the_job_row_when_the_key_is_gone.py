@@ -61,3 +61,19 @@ def test_a_running_job_without_its_key_shows_the_row_phase(staff_client, job):
 def test_an_unknown_job_is_404(staff_client):
     assert staff_client.get(reverse("imports:progress", args=[999999])).status_code == 404
     assert staff_client.get(reverse("imports:events", args=[999999])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_finished_job_carries_its_outcome_sentence(staff_client, job):
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.COMPLETED, validate_only=True, created=1200, updated=3,
+        finished_at=timezone.now(),
+    )  # fmt: skip
+
+    state = staff_client.get(reverse("imports:progress", args=[job.pk])).json()
+
+    assert state["validate_only"] is True
+    assert state["outcome"] == (
+        "Validation complete: would create 1,200, update 3, 0 unchanged, 0 rejected. "
+        "The catalogue was not changed."
+    )

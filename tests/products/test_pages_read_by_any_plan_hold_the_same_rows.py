@@ -59,3 +59,16 @@ def test_the_api_last_page_is_read_backwards_and_correct(monkeypatch, staff_clie
     assert [row["id"] for row in last["results"]] == [
         row["id"] for row in everything["results"][20:]
     ]
+
+
+def test_a_plan_cut_off_by_the_timeout_falls_back_to_the_filter_index(monkeypatch, products):
+    monkeypatch.setattr(counting, "PLAN_TIMEOUT", "1ms")
+    # pg_sleep per row makes the first attempt outlive the 1 ms timeout.
+    queryset = Product.objects.filter(name__startswith="Chair").extra(
+        where=["pg_sleep(0.002) IS NOT NULL"]
+    )
+    expected = list(Product.objects.filter(name__startswith="Chair").values_list("pk", flat=True))
+
+    rows = counting.fetch_page(queryset, 0, 25, few_matches=False)
+
+    assert [p.pk for p in rows] == expected

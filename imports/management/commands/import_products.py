@@ -159,7 +159,8 @@ class Command(BaseCommand):
         if job.unknown_columns:
             out(f"  ignored columns: {', '.join(job.unknown_columns)}")
         if job.durations:
-            phases = ", ".join(f"{name} {secs:.2f} s" for name, secs in job.durations.items())
+            order = [phase for phase in ImportJob.Phase.values if phase in job.durations]
+            phases = ", ".join(f"{name} {job.durations[name]:.2f} s" for name in order)
             out(f"  phases: {phases}")
         if job.error_report:
             where = job.error_report.path if _local(job) else job.error_report.name

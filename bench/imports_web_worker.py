@@ -136,10 +136,20 @@ def run_once(base: str, token: str, path: Path, worker: psutil.Process) -> dict:
     finished = time.perf_counter()
     sampler.running = False
     sampler.join()
+    remove_stored_upload(job_id)
     if job["status"] != "completed":
         raise SystemExit(f"import {job_id} {job['status']}: {job['error']}")
     return {"job": job, "upload": uploaded - started, "total": finished - started,
             "peak_rss": sampler.peak}  # fmt: skip
+
+
+def remove_stored_upload(job_id: int) -> None:
+    """The bench's uploads are 100 MB each: do not leave them in MEDIA_ROOT."""
+    from imports.models import ImportJob
+
+    job = ImportJob.objects.get(pk=job_id)
+    if job.file:
+        job.file.delete(save=False)
 
 
 def seconds_between(job: dict, start: str, end: str) -> float:

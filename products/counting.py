@@ -118,6 +118,14 @@ class CataloguePaginator(Paginator):
     def page(self, number):
         if not isinstance(self.object_list, QuerySet):
             return super().page(number)
+        if str(number) == "1" and "count" not in self.__dict__ and not self.orphans:
+            # A short first page is the whole result: its length is the count, so a search
+            # that finds a few products reads their index once, not twice.
+            rows = fetch_page(self.object_list, 0, self.per_page, few_matches=False)
+            if len(rows) < self.per_page:
+                self.__dict__["count"] = len(rows)
+                self.count_is_exact = True
+                return self._get_page(rows, 1, self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page

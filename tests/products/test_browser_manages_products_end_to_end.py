@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from products.models import Product
 
 
+@pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_browser_manages_products_end_to_end(logged_in_page, make_product):
     page = logged_in_page

@@ -18,6 +18,18 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory):
+    """Uploads and reports of this run go to a temporary folder, for this process and for
+    every worker it starts (they read MEDIA_ROOT from the environment)."""
+    from django.test import override_settings
+
+    path = str(tmp_path_factory.mktemp("media"))
+    os.environ["MEDIA_ROOT"] = path
+    with override_settings(MEDIA_ROOT=path):
+        yield path
+
+
 @pytest.fixture(autouse=True)
 def _clear_live_redis_keys():
     """Each test starts with no live state left in Redis by the previous one."""

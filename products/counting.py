@@ -2,11 +2,11 @@
 
 Counting: a list is counted exactly up to EXACT_COUNT_LIMIT rows (`SELECT count(*) FROM (...
 LIMIT n+1)`, which stops early however broad the filter); beyond that the total is
-PostgreSQL's estimate: `pg_class.reltuples` for the whole table, the planner's row estimate for
-a filter. Measured at 500,000 rows (bench/products_latency.py, 2 busy cores): an exact count(*)
-takes 45-50 ms for the whole table, 90-140 ms for active=true and 300-670 ms for a common word
-in descriptions or the search; even capped at 10,001 the common word took 60-120 ms, so the cap
-is 1,000 (40 pages of 25).
+PostgreSQL's estimate:
+`pg_class.reltuples` for the whole table, the planner's row estimate for a filter. Measured at
+500,000 rows (bench/products_latency.py, quiet machine / busy machine): an exact count(*) takes
+26/50-70 ms for the whole table, 61/120-170 ms for active=true and 250-275/430-760 ms for a
+common word in descriptions or the search; the count capped at 1,001 takes 0.2-6/0.3-18 ms.
 
 Fetching a page (CataloguePaginator.page):
 - a filtered list with at most EXACT_COUNT_LIMIT matches is read through its filter's index

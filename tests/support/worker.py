@@ -39,6 +39,8 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         CELERY_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
         DEBUG="true",
         PYTHONUNBUFFERED="1",
+        # Webhook tests deliver to receivers on loopback; the guard itself is tested in-process.
+        WEBHOOKS_ALLOW_PRIVATE_TARGETS="true",
     )
     env.update(extra)
     return env

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -11,10 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-# Worker subprocesses read their settings from the environment (tests.support.worker copies
-# os.environ): they must be allowed to reach the loopback receivers below. Tests that check the
-# guard itself run it in this process with the setting overridden.
-os.environ["WEBHOOKS_ALLOW_PRIVATE_TARGETS"] = "true"
+# Worker subprocesses get WEBHOOKS_ALLOW_PRIVATE_TARGETS=true from tests.support.worker, so
+# they can reach the loopback receivers below. Tests that check the guard itself run it in
+# this process, where the guard stays on unless a test overrides the setting.
 
 
 class QuietServer(ThreadingHTTPServer):

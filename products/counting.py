@@ -68,10 +68,21 @@ def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
     return max(estimate, EXACT_COUNT_LIMIT + 1), False
 
 
-def _read_through_filter_index(queryset: QuerySet, bottom: int, top: int) -> list:
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute("SET LOCAL enable_indexscan = off")
-    return list(queryset[bottom:top])
+FILTER_INDEX_PLAN = "SET LOCAL enable_indexscan = off"  # bitmap scans of the filter's index
+
+
+def _read(queryset: QuerySet, bottom: int, top: int, *, setting: str) -> list:
+    """Rows [bottom:top) read under a planner `setting`, undone afterwards by rolling back to a
+    savepoint, so a caller's transaction (ATOMIC_REQUESTS, tests) never inherits it."""
+    using = queryset.db
+    with transaction.atomic(using=using):
+        savepoint = transaction.savepoint(using=using)
+        try:
+            with connections[using].cursor() as cursor:
+                cursor.execute(setting)
+            return list(queryset[bottom:top])
+        finally:
+            transaction.savepoint_rollback(savepoint, using=using)
 
 
 def fetch_page(queryset: QuerySet, bottom: int, top: int, *, few_matches: bool) -> list:
@@ -86,20 +97,16 @@ def fetch_page(queryset: QuerySet, bottom: int, top: int, *, few_matches: bool) 
         return list(queryset[bottom:top])
     if not queryset.query.has_filters():
         return list(queryset[bottom:top])
-    with transaction.atomic(using=queryset.db):
-        if few_matches:
-            return _read_through_filter_index(queryset, bottom, top)
-        with connections[queryset.db].cursor() as cursor:
-            cursor.execute(f"SET LOCAL statement_timeout = '{PLAN_TIMEOUT}'")
-        try:
-            with transaction.atomic(using=queryset.db):
-                return list(queryset[bottom:top])
-        except OperationalError as error:
-            if getattr(error.__cause__, "sqlstate", None) != QUERY_CANCELED:
-                raise
-        with connections[queryset.db].cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = DEFAULT")
-        return _read_through_filter_index(queryset, bottom, top)
+    if few_matches:
+        return _read(queryset, bottom, top, setting=FILTER_INDEX_PLAN)
+    try:
+        return _read(
+            queryset, bottom, top, setting=f"SET LOCAL statement_timeout = '{PLAN_TIMEOUT}'"
+        )
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != QUERY_CANCELED:
+            raise
+    return _read(queryset, bottom, top, setting=FILTER_INDEX_PLAN)
 
 
 class CataloguePaginator(Paginator):

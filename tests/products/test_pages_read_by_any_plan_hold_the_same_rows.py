@@ -72,3 +72,17 @@ def test_a_plan_cut_off_by_the_timeout_falls_back_to_the_filter_index(monkeypatc
     rows = counting.fetch_page(queryset, 0, 25, few_matches=False)
 
     assert [p.pk for p in rows] == expected
+
+
+def test_plan_settings_do_not_leak_into_the_callers_transaction(products):
+    from django.db import connection
+
+    queryset = ProductFilter({"name": "lamp"}, queryset=Product.objects.all()).qs
+    counting.fetch_page(queryset, 0, 5, few_matches=True)
+    counting.fetch_page(queryset, 0, 5, few_matches=False)
+
+    with connection.cursor() as cursor:  # the test's own transaction is still open here
+        cursor.execute(
+            "SELECT current_setting('enable_indexscan'), current_setting('statement_timeout')"
+        )
+        assert cursor.fetchone() == ("on", "0")

@@ -1,20 +1,22 @@
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from acme.lib.permissions import ModelPermissions
 from imports import services
 from imports.models import ImportJob
 from imports.serializers import ImportJobCreateSerializer, ImportJobSerializer
 from imports.uploads import too_large_message
 
 
-class ImportJobPermissions(permissions.DjangoModelPermissions):
-    """POST needs add; the cancel and retry actions need change (DRF maps POST to add)."""
+class ImportJobPermissions(ModelPermissions):
+    """Reads need view, POST needs add; the cancel and retry actions need change (DRF maps
+    POST to add)."""
 
     def has_permission(self, request, view) -> bool:
         if not super().has_permission(request, view):

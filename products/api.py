@@ -13,6 +13,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from acme.lib.pagination import PageNumberPagination
+from acme.lib.permissions import ModelPermissions
 from products import services
 from products.counting import CataloguePaginator
 from products.filters import ProductFilter
@@ -29,17 +30,6 @@ class CataloguePagination(PageNumberPagination):
     """DRF's page-number shape; `count` is exact up to 10,000 and an estimate above."""
 
     django_paginator_class = CataloguePaginator
-
-
-class ModelPermissionsIncludingView(permissions.DjangoModelPermissions):
-    """DjangoModelPermissions, plus the view permission for reads (DRF lets any user read)."""
-
-    perms_map = {
-        **permissions.DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-        "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
-    }
 
 
 class CanDeleteProducts(permissions.BasePermission):
@@ -77,7 +67,7 @@ class ProductViewSet(viewsets.ModelViewSet):
     # ProductFilter does search and ordering too (lower(...) lookups the indexes serve), so
     # DRF's SearchFilter/OrderingFilter (UPPER(...) LIKE, unindexed sorts) are left out.
     filter_backends = [DjangoFilterBackend]
-    permission_classes = [ModelPermissionsIncludingView]
+    permission_classes = [ModelPermissions]
     filterset_class = ProductFilter
 
     def perform_destroy(self, instance: Product) -> None:

@@ -6,24 +6,18 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import DjangoModelPermissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from acme.lib.permissions import ModelPermissions
 from webhooks import services
 from webhooks.models import Delivery, WebhookEndpoint
 from webhooks.serializers import DeliveryResultSerializer, WebhookEndpointSerializer
 
 
-class EndpointPermissions(DjangoModelPermissions):
-    """Model permissions, with `view` needed to read (the secret is in every answer) and
-    `change` to send a test."""
-
-    perms_map = {
-        **DjangoModelPermissions.perms_map,
-        "GET": ["%(app_label)s.view_%(model_name)s"],
-        "HEAD": ["%(app_label)s.view_%(model_name)s"],
-    }
+class EndpointPermissions(ModelPermissions):
+    """Model permissions (`view` to read: the secret is in every answer), `change` to send a
+    test."""
 
     def has_permission(self, request, view) -> bool:
         if getattr(view, "action", None) == "test":

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
@@ -63,7 +64,11 @@ def test_a_shell_import_cannot_be_retried_because_its_file_was_not_kept(api):
 def test_cancel_and_retry_need_the_change_permission(viewer_user, failed_job):
     client = APIClient()
     client.force_authenticate(viewer_user)
+    assert client.get(f"/api/imports/{failed_job.pk}/").status_code == 403
 
+    viewer_user.user_permissions.add(Permission.objects.get(codename="view_importjob"))
+    viewer_user = type(viewer_user).objects.get(pk=viewer_user.pk)  # fresh permission cache
+    client.force_authenticate(viewer_user)
     assert client.post(f"/api/imports/{failed_job.pk}/retry/").status_code == 403
     assert client.post(f"/api/imports/{failed_job.pk}/cancel/").status_code == 403
     assert client.get(f"/api/imports/{failed_job.pk}/").status_code == 200

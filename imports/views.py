@@ -25,12 +25,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from acme.lib.pages import PAGE_SIZES, page_size, wants_json
 from imports import progress, services
 from imports.forms import ImportUploadForm
 from imports.models import ImportJob
 from imports.uploads import too_large_message
 
-PAGE_SIZES = (25, 50, 100)
 SSE_POLL_SECONDS = 0.5
 SSE_KEEPALIVE_SECONDS = 15
 SSE_MAX_SECONDS = 6 * 3600
@@ -46,10 +46,6 @@ STEPS = [
 ]
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = ImportJob.objects.select_related("created_by")
@@ -59,15 +55,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
     source = request.GET.get("source", "")
     if source in ImportJob.Source.values:
         jobs = jobs.filter(source=source)
-    try:
-        page_size = int(request.GET.get("page_size", PAGE_SIZES[0]))
-    except ValueError:
-        page_size = PAGE_SIZES[0]
-    if page_size not in PAGE_SIZES:
-        page_size = PAGE_SIZES[0]
-    page = Paginator(jobs, page_size).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    size = page_size(request)
+    page = Paginator(jobs, size).get_page(request.GET.get("page"))
     return render(
         request,
         "imports/list.html",
@@ -76,11 +65,10 @@ def job_list(request: HttpRequest) -> HttpResponse:
             "jobs": page.object_list,
             "status": status,
             "source": source,
-            "page_size": page_size,
+            "page_size": size,
             "page_sizes": PAGE_SIZES,
             "statuses": ImportJob.Status.choices,
             "sources": ImportJob.Source.choices,
-            "query": query.urlencode(),
             "filtered": bool(status or source),
         },
     )
@@ -94,11 +82,11 @@ def job_upload(request: HttpRequest) -> HttpResponse:
             job = services.import_job_create(
                 uploaded_file=form.cleaned_data["file"], options=form.options(), user=request.user
             )
-            if _wants_json(request):
+            if wants_json(request):
                 return JsonResponse(_job_links(job), status=201)
             messages.success(request, f"“{job.original_name}” uploaded; the import is queued.")
             return redirect("imports:detail", pk=job.pk)
-        if _wants_json(request):
+        if wants_json(request):
             return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
         return render(request, "imports/upload.html", _upload_context(form), status=400)
     return render(request, "imports/upload.html", _upload_context(ImportUploadForm()))
@@ -255,7 +243,7 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _action_answer(request: HttpRequest, job: ImportJob, text: str, *, ok: bool) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({**_job_links(job), "message": text}, status=200 if ok else 409)
     (messages.success if ok else messages.error)(request, text)
     return redirect("imports:detail", pk=job.pk)

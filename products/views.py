@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from acme.lib.pages import PAGE_SIZES, page_size, wants_json
 from products import services
 from products.counting import CataloguePaginator
 from products.export import export_lines
@@ -19,13 +20,7 @@ from products.filters import ORDERING_LABELS, ProductFilter
 from products.forms import DeleteAllForm, ProductForm
 from products.models import Product
 
-PAGE_SIZES = (25, 50, 100, 200)
-DEFAULT_PAGE_SIZE = PAGE_SIZES[0]
 SORTABLE_COLUMNS = {"name": "name", "sku": "sku", "updated": "updated_at"}
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def _back(request: HttpRequest, fallback: str = "products:list"):
@@ -36,14 +31,6 @@ def _back(request: HttpRequest, fallback: str = "products:list"):
     ):
         return redirect(target)
     return redirect(fallback)
-
-
-def _page_size(request: HttpRequest) -> int:
-    try:
-        size = int(request.GET.get("page_size", DEFAULT_PAGE_SIZE))
-    except ValueError:
-        return DEFAULT_PAGE_SIZE
-    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
 
 
 def _sort_headers(current: str) -> list[dict]:
@@ -86,7 +73,7 @@ def _table_rows(products) -> list[dict]:
 def product_list(request: HttpRequest) -> HttpResponse:
     product_filter = ProductFilter(request.GET, queryset=Product.objects.all())
     queryset = product_filter.qs
-    paginator = CataloguePaginator(queryset, _page_size(request))
+    paginator = CataloguePaginator(queryset, page_size(request))
     page = paginator.get_page(request.GET.get("page"))
     ordering = request.GET.get("ordering", "name")
     filters = {
@@ -176,7 +163,7 @@ def product_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     active = request.POST.get("active") == "true"
     services.product_set_active(product=product, active=active)
     text = f"{product.sku} is now {'active' if active else 'inactive'}."
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"id": product.pk, "active": product.active, "message": text})
     messages.success(request, text)
     return _back(request)
@@ -226,7 +213,7 @@ def _optional_int(value: str | None) -> int | None:
 
 
 def _delete_all_answer(request, *, ok: bool, text: str, status: int = 200, deleted: int = 0):
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"ok": ok, "message": text, "deleted": deleted}, status=status)
     (messages.success if ok else messages.error)(request, text)
     return redirect("products:list")

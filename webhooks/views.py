@@ -16,29 +16,17 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from acme.lib.pages import PAGE_SIZES, page_size, wants_json
 from webhooks import services
 from webhooks.forms import EndpointForm
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
-PAGE_SIZES = (25, 50, 100)
 # The log's status filter: what a person asks, mapped to delivery states.
 STATUS_FILTERS = {
     "waiting": ("Waiting", ["pending", "queued", "sending"]),
     "succeeded": ("Succeeded", ["succeeded"]),
     "failed": ("Failed", ["failed"]),
 }
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
-
-
-def _page_size(request: HttpRequest) -> int:
-    try:
-        size = int(request.GET.get("page_size", PAGE_SIZES[0]))
-    except ValueError:
-        return PAGE_SIZES[0]
-    return size if size in PAGE_SIZES else PAGE_SIZES[0]
 
 
 def delivery_result(delivery: Delivery) -> dict:
@@ -67,12 +55,12 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
         last_success=Subquery(latest.values("success")[:1]),
         last_error=Subquery(latest.values("error")[:1]),
     )
-    page = Paginator(endpoints, _page_size(request)).get_page(request.GET.get("page"))
+    page = Paginator(endpoints, page_size(request)).get_page(request.GET.get("page"))
     return render(
         request,
         "webhooks/list.html",
         {"page_obj": page, "endpoints": page.object_list, "page_sizes": PAGE_SIZES,
-         "page_size": _page_size(request)},
+         "page_size": page_size(request)},
     )  # fmt: skip
 
 
@@ -113,10 +101,8 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deliveries = deliveries.prefetch_related(
         Prefetch("attempts", queryset=DeliveryAttempt.objects.order_by("attempted_at", "id"))
     )
-    page = Paginator(deliveries, _page_size(request)).get_page(request.GET.get("page"))
+    page = Paginator(deliveries, page_size(request)).get_page(request.GET.get("page"))
     last_test = Delivery.objects.filter(endpoint=endpoint, is_test=True).first()
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "webhooks/detail.html",
@@ -126,9 +112,8 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "deliveries": page.object_list,
             "status": status,
             "status_filters": [(key, label) for key, (label, _) in STATUS_FILTERS.items()],
-            "page_size": _page_size(request),
+            "page_size": page_size(request),
             "page_sizes": PAGE_SIZES,
-            "query": query.urlencode(),
             "last_test": last_test,
             "delivery_count": Delivery.objects.filter(endpoint=endpoint).count(),
         },
@@ -177,7 +162,7 @@ def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     delivery = services.endpoint_send_test(endpoint=endpoint)
-    if _wants_json(request):
+    if wants_json(request):
         result = delivery_result(delivery)
         result["status_url"] = reverse("webhooks:delivery-status", args=[delivery.pk])
         return JsonResponse(result, status=202)

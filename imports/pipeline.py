@@ -87,7 +87,13 @@ from .merge import (
     flush_gin_pending_lists,
     merge_into_catalogue,
 )
-from .staging import COPY_STAGING, StagingCopy, create_staging, drop_staging
+from .staging import (
+    COPY_STAGING,
+    BoundedQueuedWriter,
+    StagingCopy,
+    create_staging,
+    drop_staging,
+)
 
 PHASES = ("parsing", "validating", "loading", "merging")
 
@@ -285,7 +291,8 @@ def _stream_records(cursor, reader, lines, header, rejections, options, result, 
     first_rejection = ""
     record_no = rows_rejected = 0
     previous_line_end = reader.line_num
-    with cursor.cursor.copy(COPY_STAGING) as copy:
+    raw_cursor = cursor.cursor
+    with raw_cursor.copy(COPY_STAGING, writer=BoundedQueuedWriter(raw_cursor)) as copy:
         staging = StagingCopy(copy)
         try:
             for fields in reader:

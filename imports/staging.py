@@ -14,6 +14,10 @@ return), then the separators become tab, newline and \\N. When the file itself c
 
 from __future__ import annotations
 
+from queue import Queue
+
+from psycopg.copy import QueuedLibpqWriter
+
 from .csv_records import ACTIVE_UNKNOWN
 
 STAGING_TABLE = "import_staging"
@@ -64,6 +68,22 @@ def format_rows(rows: list[str], *, data_has_separators: bool) -> str:
         fields.append("\\N" if active == ACTIVE_UNKNOWN else active)
         lines.append("\t".join(fields))
     return "\n".join(lines) + "\n"
+
+
+class BoundedQueuedWriter(QueuedLibpqWriter):
+    """psycopg's threaded COPY writer with a short queue.
+
+    `copy.write()` hands each chunk to a thread that sends it, so Python parses the next
+    records while the previous ones are on the wire (a plain writer blocks until libpq has
+    flushed). psycopg's own queue holds up to 1,024 x 128 KB; 32 keeps at most 4 MB in
+    flight, so memory stays flat however slow the server is.
+    """
+
+    QUEUED_CHUNKS = 32
+
+    def __init__(self, cursor):
+        super().__init__(cursor)
+        self._queue = Queue(maxsize=self.QUEUED_CHUNKS)
 
 
 class StagingCopy:

@@ -40,10 +40,11 @@ is polled between batches of 2,048 records (at most every 0.2 s) and before the 
 
 Performance design (figures and the command that prints them: bench/imports_pipeline.py):
 - one pass over the file, never whole in memory: memory is bounded by a read chunk, one
-  COPY chunk and one batch of records, whatever the file size (peak RSS ~95 MB at 50k,
-  500k and 2.5M rows, most of it Django itself);
+  COPY chunk, the writer's short queue and one batch of records, whatever the file size
+  (peak RSS ~100 MB at 50k, 500k and 2.5M rows, most of it Django itself);
 - parsing in C (csv module over lines split in C); per record Python only checks and
   formats one string; escaping for COPY is a few `str.replace` passes per 1 MB batch;
+  psycopg's threaded COPY writer (queue bounded to 4 MB) sends while Python parses on;
 - the staging table is temporary (no WAL, no index, private); PostgreSQL parses the COPY on
   the other core while Python reads on;
 - the merge is set-based: hash aggregate for duplicates, one hash join to classify, then

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-SAMPLE_CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "products-sample.csv"
 SAMPLE_PRODUCTS = 1998  # 2,000 rows, two SKUs repeat
 
 # Big enough that a worker is still reading it when the test acts (kill, cancel, progress).

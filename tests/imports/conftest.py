@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.imports.jobs import BIG_ROWS, SAMPLE_CSV, write_csv
+from tests.imports.jobs import BIG_ROWS, write_csv
+from tests.support.sample import SAMPLE_CSV
 
 
 @pytest.fixture(scope="session")

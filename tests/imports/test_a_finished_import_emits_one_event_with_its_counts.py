@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from imports import services
 from imports.models import ImportJob
-from tests.imports.jobs import SAMPLE_CSV, SAMPLE_PRODUCTS
+from tests.imports.jobs import SAMPLE_PRODUCTS
+from tests.support.sample import SAMPLE_CSV
 from webhooks.models import Delivery, EventType, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.core.management import CommandError, call_command
 
 from imports.models import ImportJob
 from products.models import Product
-from tests.imports.jobs import SAMPLE_CSV, SAMPLE_PRODUCTS
+from tests.imports.jobs import SAMPLE_PRODUCTS
+from tests.support.sample import SAMPLE_CSV
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,8 @@ from django.core.management import CommandError, call_command
 
 from imports.models import ImportJob
 from products.models import Product
-from tests.imports.jobs import SAMPLE_CSV, SAMPLE_PRODUCTS
+from tests.imports.jobs import SAMPLE_PRODUCTS
+from tests.support.sample import SAMPLE_CSV
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

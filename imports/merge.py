@@ -21,6 +21,10 @@ Runs inside the import's transaction, after every valid record is in the staging
 7. unchanged = staged SKUs - created - updated, all from the database's row counts.
 8. `flush_gin_pending_lists` when rows were written and the import commits.
 
+Validate only (`classify_staged`) stops after step 4: its counts come from the CLASSIFY
+join, and nothing is written to (or locked in) the catalogue, so a dry run costs no
+catalogue writes, WAL or index bloat.
+
 Writers outside the lock (pages, the API) can still create or delete a product between
 steps 4 and 6. A product created meanwhile makes step 6 fail on the unique index (it is
 rolled back to its savepoint); one deleted meanwhile makes step 5 update fewer rows than
@@ -147,6 +151,22 @@ def drop_superseded(cursor) -> int:
 
 def analyze_staging(cursor) -> None:
     cursor.execute(f"ANALYZE {STAGING_TABLE}")
+
+
+def classify_staged(cursor, *, staged: int) -> MergeCounts:
+    """Validate only: steps 3-4 above and nothing else; the catalogue is only read.
+
+    The counts are those steps 5-7 would produce: after step 1 each lower(sku) is staged
+    once and lower(sku) is unique in the catalogue, so the INSERT would add exactly the
+    staged rows without a match and the UPDATE would write exactly the matched rows that
+    differ, with the same predicates as CLASSIFY. The lock is the merge's own, so the
+    counts are taken against the catalogue as a real import starting now would find it
+    (after any merge in progress has committed); it is held only for this one join.
+    """
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
+    cursor.execute(CLASSIFY)
+    new, changed = cursor.fetchone()
+    return MergeCounts(created=new, updated=changed, unchanged=staged - new - changed)
 
 
 def merge_into_catalogue(cursor, *, staged: int) -> MergeCounts:

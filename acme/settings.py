@@ -266,6 +266,9 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024**3)
 # IMPORT_HEARTBEAT_TIMEOUT_SECONDS is failed as "worker lost".
 IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=5.0)
 IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env.float("IMPORT_HEARTBEAT_TIMEOUT_SECONDS", default=60.0)
+# A merge of at least this many new products into a catalogue under a tenth of that size
+# (a first load) rebuilds the search indexes once instead of maintaining them row by row.
+IMPORT_FIRST_LOAD_MIN_ROWS = env.int("IMPORT_FIRST_LOAD_MIN_ROWS", default=50_000)
 
 # Webhooks
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)

@@ -9,10 +9,9 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from acme.lib.pages import PAGE_SIZES, page_size, wants_json
+from acme.lib.pages import PAGE_SIZES, page_size, safe_next_url, wants_json
 from products import services
 from products.counting import CataloguePaginator
 from products.export import export_lines
@@ -26,11 +25,7 @@ SORTABLE_COLUMNS = {"name": "name", "sku": "sku", "updated": "updated_at"}
 def _back(request: HttpRequest, fallback: str = "products:list"):
     """Redirect to the `next` field (the list with its filters) if it is a local URL."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
+    return redirect(safe_next_url(request, target, fallback))
 
 
 def _sort_headers(current: str) -> list[dict]:

@@ -13,10 +13,9 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from acme.lib.pages import PAGE_SIZES, page_size, wants_json
+from acme.lib.pages import PAGE_SIZES, page_size, safe_next_url, wants_json
 from webhooks import services
 from webhooks.forms import EndpointForm
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -143,7 +142,7 @@ def endpoint_set_enabled(request: HttpRequest, pk: int) -> HttpResponse:
     enabled = request.POST.get("enabled") == "1"
     services.endpoint_set_enabled(endpoint=endpoint, enabled=enabled)
     messages.success(request, f"{endpoint.url} {'enabled' if enabled else 'disabled'}.")
-    return redirect(_next_url(request, reverse("webhooks:list")))
+    return redirect(safe_next_url(request, request.POST.get("next", ""), reverse("webhooks:list")))
 
 
 @require_POST
@@ -188,14 +187,10 @@ def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         services.delivery_redeliver(delivery=delivery)
         messages.success(request, f"Delivery {delivery.msg_id} queued again.")
-    return redirect(_next_url(request, reverse("webhooks:detail", args=[delivery.endpoint_id])))
-
-
-def _next_url(request: HttpRequest, default: str) -> str:
-    """The form's `next` when it is a path on this site, else `default`."""
-    candidate = request.POST.get("next", "")
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return candidate
-    return default
+    return redirect(
+        safe_next_url(
+            request,
+            request.POST.get("next", ""),
+            reverse("webhooks:detail", args=[delivery.endpoint_id]),
+        )
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = PAGE_SIZES[0]
@@ -20,3 +21,12 @@ def page_size(request: HttpRequest) -> int:
 def wants_json(request: HttpRequest) -> bool:
     """A fetch() from our JS asks for JSON; a plain form post gets a redirect."""
     return "application/json" in request.headers.get("Accept", "")
+
+
+def safe_next_url(request: HttpRequest, candidate: str | None, default: str) -> str:
+    """`candidate` (a form's `next`) when it is a URL on this site, else `default`."""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return default

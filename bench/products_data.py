@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "acme_bench")
 EMBEDDED_SOCKET_DIR = ROOT / "var" / "postgres"
 
-SAMPLE_CSV = Path(os.environ.get("BENCH_SAMPLE_CSV", "/work/shared/data/products-sample.csv"))
+SAMPLE_CSV = Path(
+    os.environ.get("BENCH_SAMPLE_CSV", ROOT.parent / "shared" / "data" / "products-sample.csv")
+)
 
 
 def vocabulary() -> tuple[list[str], list[str]]:

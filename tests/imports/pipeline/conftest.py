@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from imports.pipeline import ImportOptions, ImportResult, run_import
 from products.models import Product
+from tests.support.sample import SAMPLE_CSV
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Imported:
 
 @pytest.fixture
 def sample_csv() -> Path:
-    return Path(settings.BASE_DIR).parent / "shared" / "data" / "products-sample.csv"
+    return SAMPLE_CSV
 
 
 @pytest.fixture

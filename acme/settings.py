@@ -268,9 +268,10 @@ IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024**3)
 # IMPORT_HEARTBEAT_TIMEOUT_SECONDS is failed as "worker lost".
 IMPORT_HEARTBEAT_SECONDS = env.float("IMPORT_HEARTBEAT_SECONDS", default=5.0)
 IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env.float("IMPORT_HEARTBEAT_TIMEOUT_SECONDS", default=60.0)
-# A merge of at least this many new products into a catalogue under a tenth of that size
-# (a first load) rebuilds the search indexes once instead of maintaining them row by row.
-IMPORT_FIRST_LOAD_MIN_ROWS = env.int("IMPORT_FIRST_LOAD_MIN_ROWS", default=50_000)
+# An import writing at least this many products, and at least 40% of the catalogue, builds
+# the merged catalogue in a new table with fresh indexes and swaps it in (imports.rebuild)
+# instead of maintaining the indexes row by row; catalogue writes wait during that merge.
+IMPORT_REBUILD_MIN_ROWS = env.int("IMPORT_REBUILD_MIN_ROWS", default=50_000)
 
 # Webhooks
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)

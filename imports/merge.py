@@ -21,16 +21,15 @@ Runs inside the import's transaction, after every valid record is in the staging
 7. unchanged = staged SKUs - created - updated, all from the database's row counts.
 8. `flush_gin_pending_lists` when rows were written and the import commits.
 
-A first load (the file brings at least IMPORT_FIRST_LOAD_MIN_ROWS new SKUs and the catalogue holds
-fewer than a tenth of that) takes another road for the GIN (trigram) indexes: after step 4
-it drops them (`drop_gin_indexes`, keeping their definitions), writes steps 5-6 with only
-the btrees to maintain, then builds them again from their definitions. Building a GIN index
-once over 500k rows costs about 15 s here; maintaining it row by row costs about 40 s (see
-bench/README.md). DROP INDEX takes the table's ACCESS EXCLUSIVE lock until commit, so
-catalogue reads wait for the rest of the merge: acceptable on a (nearly) empty catalogue,
-which is why the road is reserved for first loads. The lock is asked with a short
-lock_timeout; if readers hold the table, the merge keeps the indexes and maintains them
-row by row instead. Everything is transactional: a failed merge rolls the DDL back too.
+A bulk merge takes another road (imports.rebuild): when the staged file holds at least
+settings.IMPORT_REBUILD_MIN_ROWS records and the catalogue table is safe to rebuild, step 3
+also takes a SHARE lock on the catalogue (page and API writes wait until the import commits,
+or give up after products.services' lock_timeout; reads go on). If the rows to write (new +
+changed) are at least REBUILD_MIN_SHARE of the resulting catalogue, steps 5-6 are replaced
+by building the merged catalogue in a new table with fresh indexes and swapping it in: at
+that share, building every index once is cheaper than maintaining them row by row (figures
+beside REBUILD_MIN_SHARE). With writers held off, the CLASSIFY counts are exact and are
+the counts reported. Readers are never blocked by the build, only by the swap itself.
 
 Validate only (`classify_staged`) stops after step 4: its counts come from the CLASSIFY
 join, and nothing is written to (or locked in) the catalogue, so a dry run costs no
@@ -52,23 +51,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, transaction
 
 from products.models import Product
 
+from .rebuild import rebuild_blockers, rebuild_catalogue
 from .staging import STAGING_TABLE
 
 # An arbitrary constant shared by every import: "the catalogue merge" lock.
 MERGE_LOCK_KEY = 0x61636D65_696D7074  # b"acmeimpt"
 MERGE_ATTEMPTS = 3
-# A merge bringing at least settings.IMPORT_FIRST_LOAD_MIN_ROWS new SKUs into a catalogue
-# under 1/FIRST_LOAD_MAX_CATALOGUE_SHARE of that size rebuilds the GIN indexes instead of
-# maintaining them (see the module docstring).
-FIRST_LOAD_MAX_CATALOGUE_SHARE = 10
-# How long a first load waits for readers before it keeps the indexes instead.
-FIRST_LOAD_LOCK_TIMEOUT = "2s"
-# Memory for building a GIN index (this transaction only).
-INDEX_BUILD_MEMORY = "256MB"
+# Rebuild (imports.rebuild) when the rows to write are at least this share of the catalogue
+# after the merge. Measured at 470k rows (bench/imports_pipeline.py, PostgreSQL 18, 2 cores):
+# writing rows into the live table with its indexes costs ~110 us per row (all changed: 55 s);
+# rebuilding costs ~50 us per catalogue row (24 s), whatever share changed: break-even ~45%.
+REBUILD_MIN_SHARE = 0.4
 
 # Hash joins and sorts of a few hundred thousand staged rows stay in memory; only for this
 # transaction (SET LOCAL), so the server's defaults are untouched for everything else.
@@ -146,51 +143,20 @@ WHERE pg_index.indrelid = '{PRODUCTS}'::regclass AND pg_am.amname = 'gin'
 """
 
 
-GIN_INDEX_DEFINITIONS = f"""
-SELECT index_class.oid::regclass::text, pg_get_indexdef(index_class.oid)
-FROM pg_index
-JOIN pg_class AS index_class ON index_class.oid = pg_index.indexrelid
-JOIN pg_am ON pg_am.oid = index_class.relam
-WHERE pg_index.indrelid = '{PRODUCTS}'::regclass AND pg_am.amname = 'gin'
-  -- DROP INDEX needs the index's owner
-  AND pg_has_role(index_class.relowner, 'USAGE')
-ORDER BY 1
-"""
-
-
-def is_first_load(cursor, *, new: int, first_load_min_rows: int) -> bool:
-    """Whether `new` SKUs go into a catalogue under a tenth of their number (counted only
-    up to that bound, so a big catalogue costs a short index scan, not a full count)."""
-    if new < first_load_min_rows:
+def wants_rebuild(cursor, *, new: int, changed: int) -> bool:
+    """Whether new + changed rows are at least REBUILD_MIN_SHARE of the merged catalogue
+    (the live catalogue counted only up to the bound that decides it)."""
+    to_write = new + changed
+    if to_write < settings.IMPORT_REBUILD_MIN_ROWS:
         return False
-    bound = new // FIRST_LOAD_MAX_CATALOGUE_SHARE
-    cursor.execute(f"SELECT count(*) FROM (SELECT FROM {PRODUCTS} LIMIT %s) AS bounded", [bound])
-    return cursor.fetchone()[0] < bound
-
-
-def drop_gin_indexes(cursor) -> list[str]:
-    """Drop the catalogue's GIN indexes; return their definitions ([] if readers held the
-    table past FIRST_LOAD_LOCK_TIMEOUT: then nothing was dropped)."""
-    cursor.execute(GIN_INDEX_DEFINITIONS)
-    indexes = cursor.fetchall()
-    try:
-        with transaction.atomic():  # a savepoint: a lock timeout undoes only this step
-            cursor.execute(f"SET LOCAL lock_timeout = '{FIRST_LOAD_LOCK_TIMEOUT}'")
-            for name, _ in indexes:
-                cursor.execute(f"DROP INDEX {name}")
-    except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
-            raise
-        return []
-    finally:
-        cursor.execute("SET LOCAL lock_timeout = DEFAULT")
-    return [definition for _, definition in indexes]
-
-
-def build_indexes(cursor, definitions: list[str]) -> None:
-    cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
-    for definition in definitions:
-        cursor.execute(definition)
+    # to_write >= share * (existing + new)  <=>  existing <= to_write / share - new
+    bound = int(to_write / REBUILD_MIN_SHARE) - new
+    if bound < 0:
+        return False
+    cursor.execute(
+        f"SELECT count(*) FROM (SELECT FROM {PRODUCTS} LIMIT %s) AS bounded", [bound + 1]
+    )
+    return cursor.fetchone()[0] <= bound
 
 
 def flush_gin_pending_lists(cursor) -> None:
@@ -239,15 +205,26 @@ def classify_staged(cursor, *, staged: int) -> MergeCounts:
 def merge_into_catalogue(cursor, *, staged: int) -> MergeCounts:
     """Steps 3-7 above; `staged` is the number of rows left in staging after step 1."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
+    if staged >= settings.IMPORT_REBUILD_MIN_ROWS and not rebuild_blockers(cursor):
+        # Writers wait from here to commit, so the counts below stay exact.
+        cursor.execute(f"LOCK TABLE {PRODUCTS} IN SHARE MODE")
+        cursor.execute(CLASSIFY)
+        new, changed = cursor.fetchone()
+        if wants_rebuild(cursor, new=new, changed=changed):
+            rebuilt = rebuild_catalogue(cursor)
+            if rebuilt.created != new:
+                raise RuntimeError(
+                    f"the rebuild created {rebuilt.created} products, {new} were classified new"
+                )
+            return MergeCounts(created=new, updated=changed, unchanged=staged - new - changed)
+    return _merge_in_place(cursor, staged=staged)
+
+
+def _merge_in_place(cursor, *, staged: int) -> MergeCounts:
     created = updated = 0
-    dropped_indexes: list[str] = []
     for attempt in range(1, MERGE_ATTEMPTS + 1):
         cursor.execute(CLASSIFY)
         new, changed = cursor.fetchone()
-        if attempt == 1 and is_first_load(
-            cursor, new=new, first_load_min_rows=settings.IMPORT_FIRST_LOAD_MIN_ROWS
-        ):
-            dropped_indexes = drop_gin_indexes(cursor)
         updated_now = 0
         if changed:
             cursor.execute(UPDATE_CHANGED)
@@ -265,5 +242,4 @@ def merge_into_catalogue(cursor, *, staged: int) -> MergeCounts:
         if updated_now == changed:
             break
         # else a product to update was deleted meanwhile: classify again, it is new now
-    build_indexes(cursor, dropped_indexes)
     return MergeCounts(created=created, updated=updated, unchanged=staged - created - updated)

@@ -7,9 +7,8 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import permissions, status, viewsets
+from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from acme.lib.pagination import PageNumberPagination
@@ -39,11 +38,6 @@ class CanDeleteProducts(permissions.BasePermission):
         return request.user.has_perm("products.delete_product")
 
 
-class CatalogueBusy(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "catalogue_busy"
-
-
 @extend_schema_view(
     list=extend_schema(
         description=(
@@ -71,7 +65,10 @@ class ProductViewSet(viewsets.ModelViewSet):
     filterset_class = ProductFilter
 
     def perform_destroy(self, instance: Product) -> None:
-        services.product_delete(product=instance)
+        try:
+            services.product_delete(product=instance)
+        except services.ProductError as error:
+            raise_as_validation_error(error)
 
     @extend_schema(
         request=DeleteAllSerializer,
@@ -102,8 +99,6 @@ class ProductViewSet(viewsets.ModelViewSet):
         serializer.is_valid(raise_exception=True)
         try:
             deleted = services.products_delete_all()
-        except services.CatalogueBusy as error:
-            raise CatalogueBusy(error.message) from error
         except services.ProductError as error:
             raise_as_validation_error(error)
         return Response(DeleteAllResultSerializer({"deleted": deleted}).data)

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
 
 from products import services
 from products.models import Product
 
 
+class CatalogueBusy(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "catalogue_busy"
+
+
 def raise_as_validation_error(error: services.ProductError) -> None:
+    """A 400 naming the field at fault, or 409 when the catalogue is busy (an import merging)."""
+    if isinstance(error, services.CatalogueBusy):
+        raise CatalogueBusy(error.message) from error
     raise serializers.ValidationError({error.field or "non_field_errors": [error.message]})
 
 

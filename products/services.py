@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 
 from products.models import Product
@@ -17,6 +18,11 @@ MAX_LENGTH = 255
 # Delete-all waits at most this long for running queries (an export, an import merge) to
 # release the table, so it never holds every other page hostage behind its lock request.
 DELETE_ALL_LOCK_TIMEOUT = "3s"
+# A single-product write waits at most this long for a lock: a bulk import holds catalogue
+# writes off until it commits (imports.rebuild), and its final swap must not wait for a
+# write that holds a read lock while queued behind the import.
+WRITE_LOCK_TIMEOUT = "5s"
+BUSY_MESSAGE = "The catalogue is busy (an import is being merged). Try again in a moment."
 
 
 class ProductError(Exception):
@@ -35,6 +41,22 @@ class ProductSkuTaken(ProductError):
 
 class CatalogueBusy(ProductError):
     pass
+
+
+@contextmanager
+def catalogue_write():
+    """A transaction for one write, giving up with CatalogueBusy after WRITE_LOCK_TIMEOUT."""
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{WRITE_LOCK_TIMEOUT}'")
+            yield
+    except OperationalError as error:
+        # lock_not_available, or deadlock_detected: this write held a read lock the merge's
+        # swap waits for while it waited for the merge.
+        if getattr(error.__cause__, "sqlstate", None) in ("55P03", "40P01"):
+            raise CatalogueBusy(BUSY_MESSAGE) from error
+        raise
 
 
 def product_payload(product: Product) -> dict[str, Any]:
@@ -90,7 +112,7 @@ def _save(product: Product) -> None:
         raise
 
 
-@transaction.atomic
+@catalogue_write()
 def product_create(*, sku: str, name: str, description: str = "", active: bool = True) -> Product:
     product = Product(
         sku=normalize_sku(sku), name=name or "", description=description or "", active=active
@@ -101,7 +123,7 @@ def product_create(*, sku: str, name: str, description: str = "", active: bool =
     return product
 
 
-@transaction.atomic
+@catalogue_write()
 def product_update(*, product: Product, **changes: Any) -> Product:
     """Apply `changes` (any of sku, name, description, active); emits only if something changed."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -123,12 +145,12 @@ def product_update(*, product: Product, **changes: Any) -> Product:
     return product
 
 
-@transaction.atomic
+@catalogue_write()
 def product_set_active(*, product: Product, active: bool) -> Product:
     return product_update(product=product, active=active)
 
 
-@transaction.atomic
+@catalogue_write()
 def product_delete(*, product: Product) -> None:
     payload = product_payload(product)
     product.delete()

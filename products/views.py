@@ -156,7 +156,10 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def product_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
     active = request.POST.get("active") == "true"
-    services.product_set_active(product=product, active=active)
+    try:
+        services.product_set_active(product=product, active=active)
+    except services.CatalogueBusy as error:
+        return _busy(request, error)
     text = f"{product.sku} is now {'active' if active else 'inactive'}."
     if wants_json(request):
         return JsonResponse({"id": product.pk, "active": product.active, "message": text})
@@ -176,8 +179,19 @@ def product_delete(request: HttpRequest, pk: int) -> HttpResponse:
             {"product": product, "next": request.GET.get("next", "")},
         )
     sku = product.sku
-    services.product_delete(product=product)
+    try:
+        services.product_delete(product=product)
+    except services.CatalogueBusy as error:
+        return _busy(request, error)
     messages.success(request, f"Product {sku} deleted.")
+    return _back(request)
+
+
+def _busy(request: HttpRequest, error: services.CatalogueBusy) -> HttpResponse:
+    """A write that gave up waiting for the catalogue (an import is merging)."""
+    if wants_json(request):
+        return JsonResponse({"message": error.message}, status=409)
+    messages.error(request, error.message)
     return _back(request)
 
 

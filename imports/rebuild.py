@@ -1,0 +1,257 @@
+"""A bulk merge: build the merged catalogue beside the live table, then swap it in.
+
+When an import writes a large share of the catalogue (a first load, a re-import in which
+most rows changed), maintaining every index row by row costs several times more than
+building the indexes once: at 470k rows here, writing them into the live table costs 45-55 s
+(each new row version goes into five btrees and three GIN trigram indexes), while copying
+the merged rows into a new table costs about 1 s and building all its indexes about 23 s
+(16 s of which is the trigram index on description; PostgreSQL 18 builds GIN indexes with
+parallel workers). See imports.merge for when this road is taken and bench/README.md for
+the figures.
+
+Steps, inside the import's transaction, after imports.merge has taken the merge lock and
+the SHARE lock on the catalogue (writers wait until commit, readers go on reading the live
+table) and classified the staged rows:
+
+1. `CREATE TABLE <catalogue>_next (LIKE <catalogue> INCLUDING ALL EXCLUDING INDEXES)`:
+   columns, defaults, NOT NULL and CHECK constraints, identity, statistics objects,
+   comments; the storage parameters are copied, and its identity sequence continues where
+   the live one is.
+2. Fill it: every live product, taking the staged values where they differ (then
+   `updated_at = now()`; unchanged rows keep theirs and their id, created_at), then the
+   new SKUs.
+3. Build every index and constraint-backed index with the live table's own definitions
+   (pg_get_indexdef / pg_get_constraintdef) under temporary names, with
+   maintenance_work_mem raised for this transaction; ANALYZE.
+4. Swap: take ACCESS EXCLUSIVE on the live table (asking for it with a short lock_timeout
+   and retrying, so pages queued behind the request wait at most that long each time),
+   DROP it, rename the new table, its indexes, constraints and sequence to the live names.
+   Readers blocked by the swap wait for these renames only, not for the build.
+
+Everything is transactional: if anything fails, the new table is gone and the live one
+untouched. Tables this would be unsafe for are left to the row-by-row merge
+(`rebuild_blockers` names why): a table not owned by the importing role, with triggers,
+rules or views on it, foreign keys pointing at it, row-level security, a publication,
+inheritance, a non-default tablespace or replica identity, explicit grants, or a serial
+(non-identity) column whose sequence the new table would share.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from django.db import OperationalError, transaction
+
+from products.models import Product
+
+from .staging import STAGING_TABLE
+
+PRODUCTS = Product._meta.db_table
+NEXT_TABLE = f"{PRODUCTS}_next"
+# Memory for each index build (this transaction only).
+INDEX_BUILD_MEMORY = "512MB"
+# The swap asks for ACCESS EXCLUSIVE at most this long at a time; pages queued behind the
+# request wait no longer than that. Between attempts the request steps aside briefly.
+SWAP_LOCK_TIMEOUT = "2s"
+SWAP_LOCK_ATTEMPTS = 30
+SWAP_RETRY_PAUSE_SECONDS = 0.5
+
+BLOCKERS = f"""
+SELECT reason FROM (
+    SELECT 'the table is owned by another role' AS reason
+    FROM pg_class WHERE oid = '{PRODUCTS}'::regclass AND NOT pg_has_role(relowner, 'USAGE')
+    UNION ALL
+    SELECT 'it has triggers' FROM pg_trigger
+    WHERE tgrelid = '{PRODUCTS}'::regclass AND NOT tgisinternal
+    UNION ALL
+    SELECT 'foreign keys refer to it' FROM pg_constraint
+    WHERE confrelid = '{PRODUCTS}'::regclass AND contype = 'f'
+    UNION ALL
+    SELECT 'rules or views depend on it'
+    FROM pg_depend JOIN pg_rewrite ON pg_rewrite.oid = pg_depend.objid
+    WHERE pg_depend.classid = 'pg_rewrite'::regclass
+      AND pg_depend.refobjid = '{PRODUCTS}'::regclass
+    UNION ALL
+    SELECT 'it is in a publication' FROM pg_publication_rel
+    WHERE prrelid = '{PRODUCTS}'::regclass
+    UNION ALL
+    SELECT 'it takes part in inheritance' FROM pg_inherits
+    WHERE inhrelid = '{PRODUCTS}'::regclass OR inhparent = '{PRODUCTS}'::regclass
+    UNION ALL
+    SELECT 'row-level security, a tablespace, a replica identity or grants are set on it'
+    FROM pg_class WHERE oid = '{PRODUCTS}'::regclass
+      AND (relrowsecurity OR reltablespace <> 0 OR relreplident <> 'd' OR relacl IS NOT NULL)
+    UNION ALL
+    SELECT 'column ' || attname || ' takes its values from a serial sequence'
+    FROM pg_attribute
+    WHERE attrelid = '{PRODUCTS}'::regclass AND attnum > 0 AND NOT attisdropped
+      AND attidentity = ''
+      AND pg_get_serial_sequence('{PRODUCTS}', attname) IS NOT NULL
+) AS blockers
+"""
+
+# Index definitions and, for indexes backing a constraint (the primary key), the constraint.
+INDEXES = f"""
+SELECT index_class.relname, pg_get_indexdef(index_class.oid),
+       con.conname, pg_get_constraintdef(con.oid)
+FROM pg_index
+JOIN pg_class AS index_class ON index_class.oid = pg_index.indexrelid
+LEFT JOIN pg_constraint AS con
+       ON con.conindid = pg_index.indexrelid AND con.conrelid = pg_index.indrelid
+WHERE pg_index.indrelid = '{PRODUCTS}'::regclass
+ORDER BY index_class.relname
+"""
+
+IDENTITY_SEQUENCES = f"""
+SELECT attname, pg_get_serial_sequence('{PRODUCTS}', attname)
+FROM pg_attribute
+WHERE attrelid = '{PRODUCTS}'::regclass AND attnum > 0 AND NOT attisdropped
+  AND attidentity <> ''
+"""
+
+# Every live product, with the staged values where they differ (the CLASSIFY predicate of
+# imports.merge), its id and created_at kept.
+COPY_EXISTING = f"""
+INSERT INTO {NEXT_TABLE} (id, sku, name, description, active, created_at, updated_at)
+SELECT p.id,
+       CASE WHEN changed THEN s.sku ELSE p.sku END,
+       CASE WHEN changed THEN s.name ELSE p.name END,
+       CASE WHEN changed THEN s.description ELSE p.description END,
+       CASE WHEN changed THEN coalesce(s.active, p.active) ELSE p.active END,
+       p.created_at,
+       CASE WHEN changed THEN now() ELSE p.updated_at END
+FROM {PRODUCTS} AS p
+LEFT JOIN {STAGING_TABLE} AS s ON lower(s.sku) = lower(p.sku)
+CROSS JOIN LATERAL (
+    SELECT s.record_no IS NOT NULL
+           AND (p.sku, p.name, p.description, p.active)
+               IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
+           AS changed
+) AS classified
+"""
+
+# The staged SKUs the live catalogue lacks, ids from the new table's sequence.
+COPY_NEW = f"""
+INSERT INTO {NEXT_TABLE} (sku, name, description, active, created_at, updated_at)
+SELECT s.sku, s.name, s.description, coalesce(s.active, true), now(), now()
+FROM {STAGING_TABLE} AS s
+WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS p WHERE lower(p.sku) = lower(s.sku))
+ORDER BY s.record_no
+"""
+
+CREATE_INDEX = re.compile(r"^(CREATE (?:UNIQUE )?INDEX )(\S+)( ON )(?:ONLY )?(\S+)( USING .*)$")
+
+
+@dataclass(frozen=True)
+class RebuildCounts:
+    copied: int  # live products carried over (changed or not)
+    created: int
+
+
+def rebuild_blockers(cursor) -> list[str]:
+    """Why the catalogue cannot be rebuilt and swapped safely ([] when it can)."""
+    cursor.execute(BLOCKERS)
+    return [reason for (reason,) in cursor.fetchall()]
+
+
+def rebuild_catalogue(cursor) -> RebuildCounts:
+    """Steps 1-4 above. The caller holds the merge lock and a SHARE lock on the catalogue."""
+    cursor.execute(INDEXES)
+    indexes = cursor.fetchall()
+    cursor.execute(IDENTITY_SEQUENCES)
+    sequences = cursor.fetchall()
+
+    _create_next_table(cursor, sequences)
+    cursor.execute(COPY_EXISTING)
+    copied = cursor.rowcount
+    cursor.execute(COPY_NEW)
+    created = cursor.rowcount
+    renames = _build_indexes(cursor, indexes)
+    cursor.execute(f"ANALYZE {NEXT_TABLE}")
+    _swap(cursor, renames, sequences)
+    return RebuildCounts(copied=copied, created=created)
+
+
+def _create_next_table(cursor, sequences) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {NEXT_TABLE}")
+    cursor.execute(f"CREATE TABLE {NEXT_TABLE} (LIKE {PRODUCTS} INCLUDING ALL EXCLUDING INDEXES)")
+    cursor.execute(
+        "SELECT array_to_string(reloptions, ', ') FROM pg_class WHERE oid = %s::regclass",
+        [PRODUCTS],
+    )
+    (options,) = cursor.fetchone()
+    if options:
+        cursor.execute(f"ALTER TABLE {NEXT_TABLE} SET ({options})")
+    # The new identity sequence continues where the live one is: ids are never reused.
+    for column, live_sequence in sequences:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, %s), last_value, is_called) "
+            f"FROM {live_sequence}",
+            [NEXT_TABLE, column],
+        )
+
+
+def _build_indexes(cursor, indexes) -> list[tuple[str, str, bool]]:
+    """Build the live table's indexes on the new one; return (temporary, live, is_constraint)
+    names for the swap."""
+    cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+    renames = []
+    for number, (name, indexdef, constraint, constraintdef) in enumerate(indexes):
+        temporary = f"{NEXT_TABLE}_rebuild_{number}"
+        if constraint is not None:
+            cursor.execute(f"ALTER TABLE {NEXT_TABLE} ADD CONSTRAINT {temporary} {constraintdef}")
+            renames.append((temporary, constraint, True))
+            continue
+        match = CREATE_INDEX.match(indexdef)
+        if match is None:
+            raise RuntimeError(f"unexpected index definition: {indexdef}")
+        cursor.execute(
+            f"{match[1]}{temporary}{match[3]}{NEXT_TABLE}{match[5]}",
+        )
+        renames.append((temporary, name, False))
+    cursor.execute("SET LOCAL maintenance_work_mem = DEFAULT")
+    return renames
+
+
+def _swap(cursor, renames, sequences) -> None:
+    _lock_for_swap(cursor)
+    cursor.execute(f"DROP TABLE {PRODUCTS}")
+    cursor.execute(f"ALTER TABLE {NEXT_TABLE} RENAME TO {PRODUCTS}")
+    for temporary, live, is_constraint in renames:
+        if is_constraint:
+            cursor.execute(f"ALTER TABLE {PRODUCTS} RENAME CONSTRAINT {temporary} TO {live}")
+        else:
+            cursor.execute(f"ALTER INDEX {temporary} RENAME TO {live}")
+    for column, live_sequence in sequences:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [PRODUCTS, column])
+        (new_sequence,) = cursor.fetchone()
+        live_name = live_sequence.rsplit(".", 1)[-1]
+        cursor.execute(f"ALTER SEQUENCE {new_sequence} RENAME TO {live_name}")
+
+
+def _lock_for_swap(cursor) -> None:
+    """ACCESS EXCLUSIVE on the live table, never making readers queue for long behind us.
+
+    While a lock request waits, every later request for the table queues behind it; asking
+    with a short lock_timeout and stepping aside between attempts bounds that stall. After
+    the attempts, wait as long as it takes (product writes give up after their own
+    lock_timeout, see products.services, so a write holding a read lock cannot hold us).
+    """
+    for _ in range(SWAP_LOCK_ATTEMPTS):
+        try:
+            with transaction.atomic():  # a savepoint: a timeout undoes only this request
+                cursor.execute(f"SET LOCAL lock_timeout = '{SWAP_LOCK_TIMEOUT}'")
+                cursor.execute(f"LOCK TABLE {PRODUCTS} IN ACCESS EXCLUSIVE MODE")
+        except OperationalError as error:
+            # lock_not_available, or deadlock_detected (a writer holding a read lock waits
+            # for our SHARE lock): step aside and ask again.
+            if getattr(error.__cause__, "sqlstate", None) not in ("55P03", "40P01"):
+                raise
+            time.sleep(SWAP_RETRY_PAUSE_SECONDS)
+            continue
+        cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+        return
+    cursor.execute("SET LOCAL lock_timeout = DEFAULT")
+    cursor.execute(f"LOCK TABLE {PRODUCTS} IN ACCESS EXCLUSIVE MODE")

@@ -82,12 +82,12 @@ PRODUCTS = Product._meta.db_table
 DROP_SUPERSEDED = f"""
 DELETE FROM {STAGING_TABLE} AS staged
 USING (
-    SELECT lower(sku) AS sku_key, max(record_no) AS last_record_no
+    SELECT sku_key, max(record_no) AS last_record_no
     FROM {STAGING_TABLE}
-    GROUP BY lower(sku)
+    GROUP BY sku_key
     HAVING count(*) > 1
 ) AS repeated
-WHERE lower(staged.sku) = repeated.sku_key AND staged.record_no < repeated.last_record_no
+WHERE staged.sku_key = repeated.sku_key AND staged.record_no < repeated.last_record_no
 """
 
 # One read-only join tells which statements below have work to do, so an identical
@@ -100,7 +100,7 @@ SELECT count(*) FILTER (WHERE p.id IS NULL),
                  IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
        )
 FROM {STAGING_TABLE} AS s
-LEFT JOIN {PRODUCTS} AS p ON lower(p.sku) = lower(s.sku)
+LEFT JOIN {PRODUCTS} AS p ON lower(p.sku) = s.sku_key
 """
 
 UPDATE_CHANGED = f"""
@@ -111,7 +111,7 @@ SET sku = s.sku,
     active = coalesce(s.active, p.active),
     updated_at = now()
 FROM {STAGING_TABLE} AS s
-WHERE lower(p.sku) = lower(s.sku)
+WHERE lower(p.sku) = s.sku_key
   AND (p.sku, p.name, p.description, p.active)
       IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
 """
@@ -121,7 +121,7 @@ INSERT_NEW = f"""
 INSERT INTO {PRODUCTS} AS p (sku, name, description, active, created_at, updated_at)
 SELECT s.sku, s.name, s.description, coalesce(s.active, true), now(), now()
 FROM {STAGING_TABLE} AS s
-WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS e WHERE lower(e.sku) = lower(s.sku))
+WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS e WHERE lower(e.sku) = s.sku_key)
 """
 
 
@@ -197,19 +197,18 @@ def classify_staged(cursor, *, staged: int) -> MergeCounts:
     (after any merge in progress has committed); it is held only for this one join.
     """
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
-    cursor.execute(CLASSIFY)
-    new, changed = cursor.fetchone()
+    new, changed = _classify(cursor)
     return MergeCounts(created=new, updated=changed, unchanged=staged - new - changed)
 
 
 def merge_into_catalogue(cursor, *, staged: int) -> MergeCounts:
     """Steps 3-7 above; `staged` is the number of rows left in staging after step 1."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
+    classified = None
     if staged >= settings.IMPORT_REBUILD_MIN_ROWS and not rebuild_blockers(cursor):
         # Writers wait from here to commit, so the counts below stay exact.
         cursor.execute(f"LOCK TABLE {PRODUCTS} IN SHARE MODE")
-        cursor.execute(CLASSIFY)
-        new, changed = cursor.fetchone()
+        classified = new, changed = _classify(cursor)
         if wants_rebuild(cursor, new=new, changed=changed):
             rebuilt = rebuild_catalogue(cursor)
             if rebuilt.created != new:
@@ -217,14 +216,21 @@ def merge_into_catalogue(cursor, *, staged: int) -> MergeCounts:
                     f"the rebuild created {rebuilt.created} products, {new} were classified new"
                 )
             return MergeCounts(created=new, updated=changed, unchanged=staged - new - changed)
-    return _merge_in_place(cursor, staged=staged)
+    return _merge_in_place(cursor, staged=staged, classified=classified)
 
 
-def _merge_in_place(cursor, *, staged: int) -> MergeCounts:
+def _classify(cursor) -> tuple[int, int]:
+    """(new, changed) staged SKUs."""
+    cursor.execute(CLASSIFY)
+    new, changed = cursor.fetchone()
+    return new, changed
+
+
+def _merge_in_place(cursor, *, staged: int, classified: tuple[int, int] | None) -> MergeCounts:
     created = updated = 0
     for attempt in range(1, MERGE_ATTEMPTS + 1):
-        cursor.execute(CLASSIFY)
-        new, changed = cursor.fetchone()
+        new, changed = classified or _classify(cursor)
+        classified = None
         updated_now = 0
         if changed:
             cursor.execute(UPDATE_CHANGED)

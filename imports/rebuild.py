@@ -123,7 +123,7 @@ SELECT p.id,
        p.created_at,
        CASE WHEN changed THEN now() ELSE p.updated_at END
 FROM {PRODUCTS} AS p
-LEFT JOIN {STAGING_TABLE} AS s ON lower(s.sku) = lower(p.sku)
+LEFT JOIN {STAGING_TABLE} AS s ON s.sku_key = lower(p.sku)
 CROSS JOIN LATERAL (
     SELECT s.record_no IS NOT NULL
            AND (p.sku, p.name, p.description, p.active)
@@ -137,7 +137,7 @@ COPY_NEW = f"""
 INSERT INTO {NEXT_TABLE} (sku, name, description, active, created_at, updated_at)
 SELECT s.sku, s.name, s.description, coalesce(s.active, true), now(), now()
 FROM {STAGING_TABLE} AS s
-WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS p WHERE lower(p.sku) = lower(s.sku))
+WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS p WHERE lower(p.sku) = s.sku_key)
 ORDER BY s.record_no
 """
 

@@ -29,7 +29,11 @@ CREATE TEMPORARY TABLE {STAGING_TABLE} (
     sku text NOT NULL,
     name text NOT NULL,
     description text NOT NULL,
-    active boolean             -- NULL: no value in the file (new: active, existing: keep)
+    active boolean,            -- NULL: no value in the file (new: active, existing: keep)
+    -- The merge's key, computed by PostgreSQL while it ingests the COPY (on the other core
+    -- while Python parses on), never again per statement; PostgreSQL's lower(), as in the
+    -- catalogue's unique index, not Python's str.lower().
+    sku_key text GENERATED ALWAYS AS (lower(sku)) STORED
 ) ON COMMIT DROP
 """
 COPY_STAGING = f"COPY {STAGING_TABLE} (record_no, sku, name, description, active) FROM STDIN"

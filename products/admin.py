@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 
 from products import services
 from products.counting import CataloguePaginator
@@ -37,6 +38,25 @@ class ProductAdmin(admin.ModelAdmin):
     search_help_text = "Case-insensitive: part of the SKU or the name."
     readonly_fields = ["created_at", "updated_at"]
     actions = ["activate", "deactivate"]
+
+    # A write that gave up waiting for the catalogue (an import is merging) is a message on
+    # the same page, not a server error; its transaction has been rolled back.
+    def changeform_view(self, request, *args, **kwargs):
+        return self._unless_busy(request, super().changeform_view, *args, **kwargs)
+
+    def delete_view(self, request, *args, **kwargs):
+        return self._unless_busy(request, super().delete_view, *args, **kwargs)
+
+    def changelist_view(self, request, *args, **kwargs):
+        return self._unless_busy(request, super().changelist_view, *args, **kwargs)
+
+    def _unless_busy(self, request, view, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except services.CatalogueBusy as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     # No COUNT(*) of the whole table on every changelist at 500k rows; counts of a filtered
     # changelist are exact up to 10,000, then estimated (products/counting.py).
     show_full_result_count = False

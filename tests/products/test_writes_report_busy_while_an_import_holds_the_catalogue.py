@@ -80,3 +80,24 @@ def test_the_list_page_toggle_reports_busy_as_json(monkeypatch, staff_user, make
     assert response.status_code == 409
     assert "import is being merged" in response.json()["message"]
     assert Product.objects.get(pk=product.pk).active
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_admin_edit_during_a_bulk_import_shows_busy_instead_of_failing(
+    monkeypatch, make_product, client
+):
+    from django.contrib.auth.models import User
+
+    monkeypatch.setattr(services, "WRITE_LOCK_TIMEOUT", "200ms")
+    product = make_product("HELD-3")
+    admin_user = User.objects.create_superuser("boss", password="pw-for-tests-only")
+    client.force_login(admin_user)
+    url = f"/admin/products/product/{product.pk}/change/"
+    form = {"sku": product.sku, "name": "Changed", "description": "", "active": "on"}
+
+    with catalogue_held_by_an_import():
+        response = client.post(url, form, follow=True)
+
+    assert response.status_code == 200
+    assert "import is being merged" in response.content.decode()
+    assert Product.objects.get(pk=product.pk).name == product.name

@@ -48,6 +48,7 @@ product keeps its flag (`coalesce(staged.active, product.active)`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -130,6 +131,7 @@ class MergeCounts:
     created: int
     updated: int
     unchanged: int
+    rebuilt: bool = False  # built in a new table (imports.rebuild): its indexes are fresh
 
 
 GIN_INDEXES = f"""
@@ -201,22 +203,30 @@ def classify_staged(cursor, *, staged: int) -> MergeCounts:
     return MergeCounts(created=new, updated=changed, unchanged=staged - new - changed)
 
 
-def merge_into_catalogue(cursor, *, staged: int) -> MergeCounts:
-    """Steps 3-7 above; `staged` is the number of rows left in staging after step 1."""
+def merge_into_catalogue(
+    cursor, *, staged: int, on_step: Callable[[str], None] = lambda text: None
+) -> MergeCounts:
+    """Steps 3-7 above; `staged` is the number of rows left in staging after step 1.
+
+    `on_step` hears what the merge is doing, for the progress display."""
+    on_step("waiting for other imports to finish merging")
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
     classified = None
     if staged >= settings.IMPORT_REBUILD_MIN_ROWS and not rebuild_blockers(cursor):
         # Writers wait from here to commit, so the counts below stay exact.
+        on_step("waiting for catalogue edits in progress to finish")
         cursor.execute(f"LOCK TABLE {PRODUCTS} IN SHARE MODE")
+        on_step(f"comparing {staged:,} products with the catalogue")
         classified = new, changed = _classify(cursor)
         if wants_rebuild(cursor, new=new, changed=changed):
-            rebuilt = rebuild_catalogue(cursor)
+            rebuilt = rebuild_catalogue(cursor, on_step=on_step)
             if rebuilt.created != new:
                 raise RuntimeError(
                     f"the rebuild created {rebuilt.created} products, {new} were classified new"
                 )
-            return MergeCounts(created=new, updated=changed, unchanged=staged - new - changed)
-    return _merge_in_place(cursor, staged=staged, classified=classified)
+            unchanged = staged - new - changed
+            return MergeCounts(created=new, updated=changed, unchanged=unchanged, rebuilt=True)
+    return _merge_in_place(cursor, staged=staged, classified=classified, on_step=on_step)
 
 
 def _classify(cursor) -> tuple[int, int]:
@@ -226,18 +236,24 @@ def _classify(cursor) -> tuple[int, int]:
     return new, changed
 
 
-def _merge_in_place(cursor, *, staged: int, classified: tuple[int, int] | None) -> MergeCounts:
+def _merge_in_place(
+    cursor, *, staged: int, classified: tuple[int, int] | None, on_step: Callable[[str], None]
+) -> MergeCounts:
     created = updated = 0
     for attempt in range(1, MERGE_ATTEMPTS + 1):
+        if classified is None:
+            on_step(f"comparing {staged:,} products with the catalogue")
         new, changed = classified or _classify(cursor)
         classified = None
         updated_now = 0
         if changed:
+            on_step(f"updating {changed:,} changed products")
             cursor.execute(UPDATE_CHANGED)
             updated_now = cursor.rowcount
             updated += updated_now
         try:
             if new:
+                on_step(f"adding {new:,} new products")
                 with transaction.atomic():  # a savepoint, so the merge can go on after a failure
                     cursor.execute(INSERT_NEW)
                     created = cursor.rowcount

@@ -126,6 +126,9 @@ class Progress:
     records_processed: int
     bytes_processed: int
     bytes_total: int | None
+    # What the phase is doing now, when it has steps a user can follow ("building index 3
+    # of 8"); None while walking the file.
+    step: str | None = None
 
 
 @dataclass
@@ -171,12 +174,19 @@ class _Tracker:
         self.last_cancel_check = float("-inf")
         self.records = 0
         self.bytes = 0
+        self.step_text: str | None = None
 
     def enter(self, phase: str) -> None:
         self.close_phase()
         self.phase = phase
+        self.step_text = None
         self.phase_started = time.monotonic()
         self._emit(self.phase_started)
+
+    def step(self, text: str) -> None:
+        """A step within the phase (few per import: always reported)."""
+        self.step_text = text
+        self._emit(time.monotonic())
 
     def close_phase(self) -> None:
         if self.phase is not None:
@@ -200,7 +210,9 @@ class _Tracker:
     def _emit(self, now: float) -> None:
         self.last_progress = now
         if self.on_progress is not None:
-            self.on_progress(Progress(self.phase, self.records, self.bytes, self.bytes_total))
+            self.on_progress(
+                Progress(self.phase, self.records, self.bytes, self.bytes_total, self.step_text)
+            )
 
 
 def run_import(
@@ -272,8 +284,9 @@ def _import(cursor, source, options, report, result, tracker) -> None:
         # Read only: the counts from the classifying join, no UPDATE or INSERT.
         counts = classify_staged(cursor, staged=staged)
     else:
-        counts = merge_into_catalogue(cursor, staged=staged)
-        if counts.created or counts.updated:
+        counts = merge_into_catalogue(cursor, staged=staged, on_step=tracker.step)
+        if (counts.created or counts.updated) and not counts.rebuilt:
+            tracker.step("bringing the search indexes up to date")
             flush_gin_pending_lists(cursor)
     result.created, result.updated, result.unchanged = (
         counts.created,

@@ -1,6 +1,6 @@
 """Live progress of import jobs in Redis: the only module that touches these keys.
 
-    acme:import:<id>:progress  hash: status, phase, records_processed, bytes_processed,
+    acme:import:<id>:progress  hash: status, phase, step, records_processed, bytes_processed,
                                bytes_total, percent, rate, eta_seconds, started, updated_at
     acme:import:<id>:cancel    "1" while a cancel request for a running job is pending
 
@@ -108,6 +108,7 @@ class ProgressTracker:
         self.started = time.monotonic()
         self.started_wall = time.time()
         self.phase = ""
+        self.step: str | None = None
         self.records_processed = 0
         self.bytes_processed = 0
         self._last_write = 0.0
@@ -127,8 +128,9 @@ class ProgressTracker:
 
     def __call__(self, progress) -> None:
         now = time.monotonic()
-        phase_changed = progress.phase != self.phase
+        phase_changed = progress.phase != self.phase or progress.step != self.step
         self.phase = progress.phase
+        self.step = progress.step
         self.records_processed = progress.records_processed
         self.bytes_processed = progress.bytes_processed
         if progress.bytes_total:
@@ -147,6 +149,7 @@ class ProgressTracker:
         self._publish(
             status="running",
             phase=progress.phase,
+            step=progress.step,
             records_processed=progress.records_processed,
             bytes_processed=progress.bytes_processed,
             bytes_total=self.bytes_total,
@@ -166,6 +169,7 @@ def from_job(job: ImportJob) -> dict[str, Any]:
         "status": job.status,
         "phase": job.phase or None,
         "phase_label": PHASE_LABELS.get(job.phase) if job.phase else None,
+        "step": None,
         "records_processed": job.rows_read,
         "bytes_processed": bytes_done,
         "bytes_total": job.size,
@@ -217,6 +221,7 @@ def snapshot(job_id: int) -> dict[str, Any] | None:
             "status": live["status"],
             "phase": phase,
             "phase_label": PHASE_LABELS.get(phase) if phase else None,
+            "step": live.get("step"),
             "records_processed": live.get("records_processed") or 0,
             "bytes_processed": live.get("bytes_processed"),
             "bytes_total": live.get("bytes_total"),

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import OperationalError, transaction
@@ -156,20 +157,24 @@ def rebuild_blockers(cursor) -> list[str]:
     return [reason for (reason,) in cursor.fetchall()]
 
 
-def rebuild_catalogue(cursor) -> RebuildCounts:
-    """Steps 1-4 above. The caller holds the merge lock and a SHARE lock on the catalogue."""
+def rebuild_catalogue(cursor, *, on_step: Callable[[str], None]) -> RebuildCounts:
+    """Steps 1-4 above. The caller holds the merge lock and a SHARE lock on the catalogue.
+
+    `on_step` hears each step, for the progress display."""
     cursor.execute(INDEXES)
     indexes = cursor.fetchall()
     cursor.execute(IDENTITY_SEQUENCES)
     sequences = cursor.fetchall()
 
+    on_step("writing the merged catalogue into a new table")
     _create_next_table(cursor, sequences)
     cursor.execute(COPY_EXISTING)
     copied = cursor.rowcount
     cursor.execute(COPY_NEW)
     created = cursor.rowcount
-    renames = _build_indexes(cursor, indexes)
+    renames = _build_indexes(cursor, indexes, on_step)
     cursor.execute(f"ANALYZE {NEXT_TABLE}")
+    on_step("switching to the new catalogue")
     _swap(cursor, renames, sequences)
     return RebuildCounts(copied=copied, created=created)
 
@@ -193,12 +198,13 @@ def _create_next_table(cursor, sequences) -> None:
         )
 
 
-def _build_indexes(cursor, indexes) -> list[tuple[str, str, bool]]:
+def _build_indexes(cursor, indexes, on_step) -> list[tuple[str, str, bool]]:
     """Build the live table's indexes on the new one; return (temporary, live, is_constraint)
     names for the swap."""
     cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
     renames = []
     for number, (name, indexdef, constraint, constraintdef) in enumerate(indexes):
+        on_step(f"building index {number + 1} of {len(indexes)} ({constraint or name})")
         temporary = f"{NEXT_TABLE}_rebuild_{number}"
         if constraint is not None:
             cursor.execute(f"ALTER TABLE {NEXT_TABLE} ADD CONSTRAINT {temporary} {constraintdef}")

@@ -39,7 +39,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         state = progress.snapshot(job.pk)
         if state is None or state["finished"]:
             return None
-        keys = ("status", "phase", "records_processed", "bytes_processed", "bytes_total",
+        keys = ("status", "phase", "step", "records_processed", "bytes_processed", "bytes_total",
                 "percent", "rate", "eta_seconds", "updated_at")  # fmt: skip
         return {key: state.get(key) for key in keys}
 

@@ -105,6 +105,8 @@ export function render(panel, state) {
     // Loading and merging have no byte position: an indeterminate bar says "working" honestly.
     setBar(panel, ["queued", "loading", "merging"].includes(step) ? null : state.percent);
     let text = PHASE_TEXT[step] || step;
+    // The merge names its steps ("building index 3 of 8"), so a long merge visibly moves.
+    if (state.step && step !== "queued") text = `${text}: ${state.step}`;
     if (state.cancel_requested) text = `${text} (cancelling…)`;
     else if (step !== "queued") text = `${text}…`;
     setStatusText(panel, text);

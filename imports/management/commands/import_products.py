@@ -83,7 +83,9 @@ class Command(BaseCommand):
         bar = self._bar(size)
 
         def listener(update) -> None:
-            bar.set_description_str(update.phase)
+            bar.set_description_str(
+                f"{update.phase}: {update.step}" if update.step else update.phase
+            )
             bar.update(update.bytes_processed - bar.n)
 
         # Ctrl-C asks the pipeline to stop between chunks (the catalogue stays unchanged);
@@ -127,7 +129,8 @@ class Command(BaseCommand):
                     queue = settings.CELERY_TASK_DEFAULT_QUEUE
                     hint = f"Import #{job.pk} is still queued: is a worker consuming {queue!r}?"
                     bar.write(hint, file=bar.fp)
-                bar.set_description_str(state.get("phase") or state["status"])
+                phase, step = state.get("phase") or state["status"], state.get("step")
+                bar.set_description_str(f"{phase}: {step}" if step else phase)
                 done = state.get("bytes_processed") or 0
                 bar.update(max(done - bar.n, 0))
                 time.sleep(FOLLOW_POLL_SECONDS)

@@ -160,6 +160,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.tasks.fail_lost_jobs",
         "schedule": env.float("IMPORT_LOST_CHECK_SECONDS", default=30.0),
     },
+    # Queued imports whose task message may have been lost.
+    "imports-requeue-stale": {
+        "task": "imports.tasks.requeue_stale_jobs",
+        "schedule": env.float("IMPORT_LOST_CHECK_SECONDS", default=30.0),
+    },
+    # Uploads and error reports past their retention.
+    "imports-delete-expired-files": {
+        "task": "imports.tasks.delete_expired_files",
+        "schedule": 3600.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -271,7 +281,13 @@ IMPORT_HEARTBEAT_TIMEOUT_SECONDS = env.float("IMPORT_HEARTBEAT_TIMEOUT_SECONDS",
 # An import writing at least this many products, and at least 40% of the catalogue, builds
 # the merged catalogue in a new table with fresh indexes and swaps it in (imports.rebuild)
 # instead of maintaining the indexes row by row; catalogue writes wait during that merge.
-IMPORT_REBUILD_MIN_ROWS = env.int("IMPORT_REBUILD_MIN_ROWS", default=50_000)
+IMPORT_REBUILD_MIN_ROWS = env.int("IMPORT_REBUILD_MIN_ROWS", default=10_000)
+# A job still queued this long after its task was sent is sent again (the broker may have
+# lost the message; a job runs once however many messages arrive).
+IMPORT_REQUEUE_AFTER_SECONDS = env.float("IMPORT_REQUEUE_AFTER_SECONDS", default=300.0)
+# Stored uploads and error reports of finished imports are deleted after this many days
+# (the jobs' history stays; 0 keeps them forever).
+IMPORT_FILE_RETENTION_DAYS = env.float("IMPORT_FILE_RETENTION_DAYS", default=30.0)
 
 # Webhooks
 WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)

@@ -50,6 +50,9 @@ class ImportJob(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     cancel_requested = models.BooleanField(default=False)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When its task message was last sent; a job still queued long after is sent again
+    # (imports.tasks.requeue_stale_jobs), in case the broker lost the message.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
 
     rows_read = models.BigIntegerField(default=0)
     rows_valid = models.BigIntegerField(default=0)
@@ -84,6 +87,18 @@ class ImportJob(models.Model):
                 fields=["heartbeat_at"],
                 name="importjob_running_heartbeat",
                 condition=models.Q(status="running"),
+            ),
+            # requeue_stale_jobs: queued jobs whose message was sent long ago.
+            models.Index(
+                fields=["enqueued_at"],
+                name="importjob_queued_enqueued_at",
+                condition=models.Q(status="queued"),
+            ),
+            # delete_expired_files: finished jobs whose files outlived the retention.
+            models.Index(
+                fields=["finished_at"],
+                name="importjob_finished_at",
+                condition=models.Q(finished_at__isnull=False),
             ),
         ]
 

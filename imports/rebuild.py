@@ -61,8 +61,9 @@ SWAP_RETRY_PAUSE_SECONDS = 0.5
 
 BLOCKERS = f"""
 SELECT reason FROM (
+    -- the new table would belong to the importing role
     SELECT 'the table is owned by another role' AS reason
-    FROM pg_class WHERE oid = '{PRODUCTS}'::regclass AND NOT pg_has_role(relowner, 'USAGE')
+    FROM pg_class WHERE oid = '{PRODUCTS}'::regclass AND pg_get_userbyid(relowner) <> current_user
     UNION ALL
     SELECT 'it has triggers' FROM pg_trigger
     WHERE tgrelid = '{PRODUCTS}'::regclass AND NOT tgisinternal

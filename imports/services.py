@@ -1,4 +1,5 @@
-"""Every write to ImportJob: create, claim, heartbeat, record the outcome, cancel, retry.
+"""Every write to ImportJob: create, claim, heartbeat, record the outcome, cancel, retry,
+and the housekeeping beat runs (lost workers, lost messages, expired files).
 
 A job's outcome is recorded in one transaction together with its one `import.completed` or
 `import.failed` event. Writes made on behalf of a worker carry the attempt it claimed, so a
@@ -8,6 +9,7 @@ worker that lost its job (failed as "worker lost", then retried) cannot overwrit
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from datetime import timedelta
 
@@ -17,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 
 from imports import progress
@@ -26,6 +29,14 @@ from webhooks.events import emit
 WORKER_LOST_MESSAGE = (
     "worker lost: the worker stopped while importing; the catalogue is unchanged. "
     "Retry to run it again."
+)
+
+
+logger = logging.getLogger(__name__)
+
+COMMAND_STOPPED_MESSAGE = (
+    "the command that started this import stopped before it ran; the catalogue is unchanged. "
+    "Run the command again."
 )
 
 
@@ -39,7 +50,11 @@ def _enqueue(job_id: int, size: int) -> None:
     # Live state is best effort: readers fall back to the job row.
     with contextlib.suppress(RedisError):
         progress.publish_queued(job_id, bytes_total=size)
-    run_import_job.delay(job_id)
+    try:
+        run_import_job.delay(job_id)
+    except (BrokerError, RedisError) as exc:
+        # The job is committed and stays queued; requeue_stale_jobs sends it again later.
+        logger.warning("import %s: queued, but its task could not be sent yet (%s)", job_id, exc)
 
 
 @transaction.atomic
@@ -56,6 +71,7 @@ def import_job_create(
         size=uploaded_file.size,
         source=source,
         created_by=user if user is not None and user.is_authenticated else None,
+        enqueued_at=timezone.now(),
         **_option_fields(options),
     )
     job.file.save(job.original_name, uploaded_file, save=False)
@@ -84,6 +100,7 @@ def import_job_create_from_path(*, path: str, options: dict) -> ImportJob:
                 original_name=name[:255],
                 size=os.fstat(handle.fileno()).st_size,
                 source=ImportJob.Source.COMMAND,
+                enqueued_at=timezone.now(),
                 **_option_fields(options),
             )
             job.file.save(name, File(handle), save=False)
@@ -264,9 +281,14 @@ def import_job_retry(*, job: ImportJob) -> ImportJob:
     if job.status not in (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED):
         raise ImportJobError(f"Only failed or cancelled imports can be retried; this one is "
                              f"{job.status}.")  # fmt: skip
-    if not job.file:
+    if not job.file and job.source == ImportJob.Source.COMMAND and not job.enqueued_at:
         raise ImportJobError(
             "This import ran from the shell and its file was not stored; run the command again."
+        )
+    if not job.file:
+        raise ImportJobError(
+            "This import's file was deleted after the retention period "
+            f"({settings.IMPORT_FILE_RETENTION_DAYS:g} days); upload the file again."
         )
     old_report = job.error_report.name if job.error_report else None
     job.status = ImportJob.Status.QUEUED
@@ -279,6 +301,7 @@ def import_job_retry(*, job: ImportJob) -> ImportJob:
     job.created = job.updated = job.unchanged = 0
     job.unknown_columns = []
     job.durations = {}
+    job.enqueued_at = timezone.now()
     job.save()
     if old_report:
         storage = job.error_report.storage
@@ -312,3 +335,70 @@ def import_jobs_fail_lost(*, timeout_seconds: float | None = None) -> list[int]:
             failed.append(job.pk)
         transaction.on_commit(lambda: [progress.clear(job_id) for job_id in failed])
     return failed
+
+
+def import_jobs_requeue_stale(*, after_seconds: float | None = None) -> list[int]:
+    """Send again the task of jobs still queued `after_seconds` after their last send.
+
+    A message can be lost (a broker restarted without persistence, a send that failed after
+    the job was committed). Sending it again is safe: the claim runs a job once however many
+    messages arrive. Jobs the command created and never claimed (it stopped before running
+    them; they have no stored file to run from) are failed instead. Returns the ids sent.
+    """
+    if after_seconds is None:
+        after_seconds = settings.IMPORT_REQUEUE_AFTER_SECONDS
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=after_seconds)
+    with transaction.atomic():
+        stale = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(status=ImportJob.Status.QUEUED, enqueued_at__lt=cutoff)
+            .exclude(file="")
+            .order_by("pk")
+            .values_list("pk", "size")
+        )
+        ImportJob.objects.filter(pk__in=[pk for pk, _ in stale]).update(enqueued_at=now)
+        for pk, size in stale:
+            transaction.on_commit(lambda pk=pk, size=size: _enqueue(pk, size))
+        ImportJob.objects.filter(
+            status=ImportJob.Status.QUEUED, file="", enqueued_at=None, created_at__lt=cutoff
+        ).update(status=ImportJob.Status.FAILED, error=COMMAND_STOPPED_MESSAGE, finished_at=now)
+    return [pk for pk, _ in stale]
+
+
+def import_jobs_delete_expired_files(
+    *, retention_days: float | None = None, batch: int = 500
+) -> int:
+    """Delete the stored uploads and error reports of imports finished more than
+    `retention_days` ago (IMPORT_FILE_RETENTION_DAYS; 0 keeps them forever). The job rows,
+    their counts and history stay; such a job can no longer be retried. At most `batch`
+    jobs per call; returns how many lost their files."""
+    if retention_days is None:
+        retention_days = settings.IMPORT_FILE_RETENTION_DAYS
+    if retention_days <= 0:
+        return 0
+    cutoff = timezone.now() - timedelta(days=retention_days)
+    with transaction.atomic():
+        expired = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(finished_at__lt=cutoff)
+            .exclude(file="", error_report="")
+            .order_by("finished_at")[:batch]
+        )
+        for job in expired:
+            for stored in (job.file, job.error_report):
+                if stored:
+                    # Only once the row no longer points at it, and never on a rollback.
+                    transaction.on_commit(
+                        lambda storage=stored.storage, name=stored.name: _delete_file(storage, name)
+                    )
+            job.file = job.error_report = ""
+            job.save(update_fields=["file", "error_report"])
+    return len(expired)
+
+
+def _delete_file(storage, name: str) -> None:
+    try:
+        storage.delete(name)
+    except OSError as exc:
+        logger.warning("import file %s not deleted (%s); delete it by hand", name, exc)

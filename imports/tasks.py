@@ -30,3 +30,21 @@ def fail_lost_jobs(timeout_seconds: float | None = None) -> list[int]:
     if failed:
         logger.warning("imports failed as worker lost: %s", failed)
     return failed
+
+
+@shared_task(name="imports.tasks.requeue_stale_jobs", ignore_result=True)
+def requeue_stale_jobs() -> list[int]:
+    """Beat: send again the task of jobs queued too long (their message may be lost)."""
+    sent = services.import_jobs_requeue_stale()
+    if sent:
+        logger.warning("imports queued too long, sent again: %s", sent)
+    return sent
+
+
+@shared_task(name="imports.tasks.delete_expired_files", ignore_result=True)
+def delete_expired_files() -> int:
+    """Beat: delete uploads and error reports past IMPORT_FILE_RETENTION_DAYS."""
+    deleted = services.import_jobs_delete_expired_files()
+    if deleted:
+        logger.info("deleted the stored files of %s finished imports", deleted)
+    return deleted

@@ -48,8 +48,8 @@ class Product(models.Model):
             # takes 18 s, with this one too 68 s (+50 s; 120 s vs 52 s when the machine was
             # busy); building it on a loaded table takes 27-36 s; it is 102 MB. Without it a
             # rare description filter or search scans the table: 460 ms and 1.1 s for page 1,
-            # 10-20x over the 50 ms budget. Loads of hundreds of thousands of rows into a
-            # small table are cheaper dropping it and building it afterwards (imports' call).
+            # 10-20x over the 50 ms budget. Imports that write a large share of the catalogue
+            # build it once in a new table instead of maintaining it (imports.rebuild).
             GinIndex(
                 OpClass(Lower("description"), name="gin_trgm_ops"),
                 name="product_description_lower_trgm",

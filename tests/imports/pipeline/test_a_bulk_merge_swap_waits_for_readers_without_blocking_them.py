@@ -4,7 +4,6 @@ served (the old catalogue) while it waits; once the reader is done, the import c
 
 import io
 import threading
-import time
 
 import pytest
 from django.db import connection, connections, transaction
@@ -12,6 +11,7 @@ from django.db import connection, connections, transaction
 from imports import rebuild
 from imports.pipeline import ImportOptions, run_import
 from products.models import Product
+from tests.imports.jobs import wait_until
 
 SWAP_WAITING = """
 SELECT count(*) FROM pg_locks
@@ -21,14 +21,6 @@ WHERE relation = 'products_product'::regclass AND mode = 'AccessExclusiveLock' A
 
 def csv_of(count: int, label: str) -> bytes:
     return ("sku,name\n" + "".join(f"sku-{n},{label} {n}\n" for n in range(count))).encode()
-
-
-def _wait_until(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.01)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -70,7 +62,7 @@ def test_the_swap_waits_for_a_long_reader_while_other_readers_are_served(monkeyp
                 cursor.execute(SWAP_WAITING)
                 return cursor.fetchone()[0] == 1
 
-        _wait_until(swap_is_waiting)
+        wait_until(swap_is_waiting, timeout=20, every=0.01, what="the swap to wait for the reader")
         # Another reader is served, the old catalogue, while the swap waits for the first.
         for _ in range(3):
             assert Product.objects.filter(name__startswith="Old").count() == 100

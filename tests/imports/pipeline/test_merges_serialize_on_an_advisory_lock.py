@@ -1,6 +1,5 @@
 import io
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -8,20 +7,13 @@ from django.db import connection, transaction
 from imports.merge import MERGE_LOCK_KEY
 from imports.pipeline import ImportOptions, run_import
 from products.models import Product
+from tests.imports.jobs import wait_until
 
 WAITING_FOR_MERGE_LOCK = """
 SELECT count(*) FROM pg_locks
 WHERE locktype = 'advisory' AND NOT granted
   AND ((classid::bigint << 32) | objid::bigint) = %s
 """
-
-
-def _wait_until(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -48,7 +40,12 @@ def test_an_import_waits_for_the_merge_lock_held_by_another_merge():
             cursor.execute(WAITING_FOR_MERGE_LOCK, [MERGE_LOCK_KEY])
             return cursor.fetchone()[0] == 1
 
-        _wait_until(second_is_waiting)
+        wait_until(
+            second_is_waiting,
+            timeout=20,
+            every=0.01,
+            what="the second import to wait for the merge lock",
+        )
     second.join(timeout=30)
 
     # The later merge ran after the first committed, saw its product, and won.

@@ -39,9 +39,11 @@ already in a transaction):
 On ImportFailed, ImportCancelled or any other exception the transaction (or savepoint) is
 rolled back: the catalogue is unchanged and the staging table is gone.
 
-Progress: `on_progress` is called on every phase change and at most every 0.25 s within a
-phase (records and bytes advance during "validating", the streaming pass); `should_cancel`
-is polled between batches of 2,048 records (at most every 0.2 s) and before the merge.
+Progress: `on_progress` is called on every phase change, on every step of the merge and at
+most every 0.25 s within a phase (records and bytes advance during "validating", the
+streaming pass); `should_cancel` is polled between batches of 2,048 records (at most every
+0.2 s), before the merge and before each of the merge's steps (so a cancel waits at most
+for the step in progress, such as one index build), never after the last one.
 
 Performance design (figures and the command that prints them: bench/imports_pipeline.py):
 - one pass over the file, never whole in memory: memory is bounded by a read chunk, one
@@ -203,9 +205,11 @@ class _Tracker:
         self._emit(self.phase_started)
 
     def step(self, text: str) -> None:
-        """A step within the phase (few per import: always reported)."""
+        """A step within the phase (few per import: always reported); a cancel asked
+        meanwhile stops the import here, before the step's work."""
         self.step_text = text
         self._emit(time.monotonic())
+        self.check_cancel()
 
     def close_phase(self) -> None:
         if self.phase is not None:

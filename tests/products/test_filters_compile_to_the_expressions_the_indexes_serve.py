@@ -57,4 +57,8 @@ def plan_for(params: dict, *, bitmap_only: bool) -> str:
     ],
 )
 def test_postgresql_can_serve_each_filter_from_an_index(catalogue, params, index):
-    assert index in plan_for(params, bitmap_only=index.endswith("_trgm"))
+    # Filters (trigram and sku equality) are shown as bitmap scans: with plain index scans
+    # allowed, walking the tiny name index in list order (no sort) can tie with them,
+    # depending on what statistics earlier tests left. Orderings need the plain index scan.
+    filtered = index.endswith("_trgm") or "sku" in params
+    assert index in plan_for(params, bitmap_only=filtered)

@@ -199,13 +199,29 @@ def _create_next_table(cursor, sequences) -> None:
         )
 
 
+def index_label(indexdef: str) -> str:
+    """What an index is for, in words: "search on description", "unique sku", "name, id"."""
+    match = CREATE_INDEX.match(indexdef)
+    using, _, condition = (match[5] if match else indexdef).partition(" WHERE ")
+    columns = re.search(r"\((.*)\)", using)
+    text = columns[1] if columns else using
+    for noise in ("lower(", "::text", "gin_trgm_ops", "(", ")"):
+        text = text.replace(noise, "")
+    text = " ".join(text.split())
+    if "gin_trgm_ops" in using:
+        text = f"search on {text}"
+    elif indexdef.startswith("CREATE UNIQUE"):
+        text = f"unique {text}"
+    return f"{text} where {condition.strip('() ')}" if condition else text
+
+
 def _build_indexes(cursor, indexes, on_step) -> list[tuple[str, str, bool]]:
     """Build the live table's indexes on the new one; return (temporary, live, is_constraint)
     names for the swap."""
     cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
     renames = []
     for number, (name, indexdef, constraint, constraintdef) in enumerate(indexes):
-        on_step(f"building index {number + 1} of {len(indexes)} ({constraint or name})")
+        on_step(f"building index {number + 1} of {len(indexes)} ({index_label(indexdef)})")
         temporary = f"{NEXT_TABLE}_rebuild_{number}"
         if constraint is not None:
             cursor.execute(f"ALTER TABLE {NEXT_TABLE} ADD CONSTRAINT {temporary} {constraintdef}")

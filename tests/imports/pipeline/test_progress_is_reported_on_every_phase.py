@@ -39,5 +39,7 @@ def test_a_merge_reports_its_steps(settings):
     assert "writing the merged catalogue into a new table" in steps
     building = [step for step in steps if step.startswith("building index ")]
     assert building[0].startswith("building index 1 of ") and len(building) >= 8
+    assert any(step.endswith(" (search on description)") for step in building)
+    assert any(step.endswith(" (unique sku)") for step in building)
     assert steps[-1] == "switching to the new catalogue"
     assert all(p.step is None for p in seen if p.phase != "merging")

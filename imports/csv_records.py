@@ -47,9 +47,10 @@ class InvalidFile(Exception):
 class DecodedLines:
     """Iterate a binary stream as text lines (line endings kept, as csv expects).
 
-    Reads `chunk_bytes` at a time and cuts each chunk after its last b"\\n" (a byte that
-    never occurs inside a multi-byte character in UTF-8, cp1252 or latin-1), so every chunk
-    decodes on its own and a decoding error can be pinned to its line.
+    Reads `chunk_bytes` at a time and cuts each chunk after its last line break (b"\\n" or
+    b"\\r", bytes that never occur inside a multi-byte character in UTF-8, cp1252 or
+    latin-1), so every chunk decodes on its own and a decoding error can be pinned to its
+    line.
     """
 
     def __init__(self, source: BinaryIO, encoding: str, *, chunk_bytes: int = 1 << 20):
@@ -62,7 +63,7 @@ class DecodedLines:
         self.codec = PYTHON_CODECS[encoding]
         self.chunk_bytes = chunk_bytes
         self.bytes_read = 0
-        self.lines_decoded = 0  # lines fully decoded so far (counted by b"\n")
+        self.lines_decoded = 0  # lines fully decoded so far (LF, CRLF or lone CR)
         # Set once the text holds NUL (which PostgreSQL text cannot store: such records are
         # rejected) or the characters imports.staging uses as separators.
         self.saw_control = False
@@ -85,7 +86,7 @@ class DecodedLines:
                 if self.encoding == "utf-8" and block.startswith(UTF8_BOM):
                     block = block[len(UTF8_BOM) :]
             data = pending + block if pending else block
-            cut = data.rfind(b"\n") + 1
+            cut = _after_last_line_break(data)
             if cut == 0:
                 pending = data  # one very long line: keep reading (csv's field limit bounds it)
                 if len(pending) > 4 * MAX_FIELD_CHARS:
@@ -103,17 +104,31 @@ class DecodedLines:
         try:
             text = data.decode(self.codec)
         except UnicodeDecodeError as exc:
-            line = self.lines_decoded + data.count(b"\n", 0, exc.start) + 1
+            line = self.lines_decoded + _line_breaks(data[: exc.start]) + 1
             label = ENCODING_LABELS[self.encoding]
             raise InvalidFile(
                 f"line {line}: not valid {label} (byte 0x{data[exc.start]:02x}); "
                 "choose the file's encoding and import it again"
             ) from None
-        self.lines_decoded += data.count(b"\n")
+        self.lines_decoded += _line_breaks(data)
         if not self.saw_control and ("\x00" in text or "\x01" in text or "\x03" in text):
             self.saw_control = True
         # newline="" keeps line endings untranslated, which the csv module needs.
         return io.StringIO(text, newline="")
+
+
+def _after_last_line_break(data: bytes) -> int:
+    """Where to cut `data` so the text before holds whole lines (0: no line break yet).
+
+    Lines end in LF, CRLF or a lone CR (old Mac exports), as the csv module reads them. A CR
+    that is the last byte may be the first half of a CRLF: it waits for the next block.
+    """
+    return max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+
+
+def _line_breaks(data: bytes) -> int:
+    """Line breaks in `data`, counted as the csv module counts lines (LF, CRLF, lone CR)."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
+
+import bench_db  # the bench helper beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("empty", "identical", "changed")
@@ -125,30 +126,10 @@ def run_child(kind: str, path: Path, env: dict) -> dict:
 # ---------------------------------------------------------------- the driver
 
 
-def default_database_url() -> str:
-    socket_dir = ROOT / "var" / "postgres"
-    return f"postgres://postgres@{quote(str(socket_dir), safe='')}:5432/acme_bench_imports"
-
-
 def connect(url: str):
     import psycopg
 
-    return psycopg.connect(_libpq_url(url), autocommit=True)
-
-
-def _libpq_url(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
-def ensure_database(url: str, env: dict) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(_libpq_url(admin), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "-v0"], env=env, check=True)
+    return psycopg.connect(bench_db.libpq_url(url), autocommit=True)
 
 
 def ensure_file(data_dir: Path, rows: int, variant: int) -> Path:
@@ -227,9 +208,9 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
-    url = args.database_url or default_database_url()
+    url = args.database_url or bench_db.server_url("acme_bench_imports")
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": os.environ.get("DEBUG", "true")}
-    ensure_database(url, env)
+    bench_db.ensure_database(url, env)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     scenarios = [s for s in args.scenarios.split(",") if s]
     conn = connect(url)

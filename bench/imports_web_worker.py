@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from products_data import server_url  # noqa: E402 - bench helper next to this file
+import bench_db  # noqa: E402 - bench helper next to this file
 
 DATABASE = os.environ.get("BENCH_JOBS_DATABASE", "acme_bench_jobs")
 QUEUE = os.environ.get("BENCH_JOBS_QUEUE", "acme-bench-jobs")
@@ -45,13 +45,8 @@ PHASES = ("parsing", "validating", "loading", "merging")
 
 
 def ensure_database() -> str:
-    with psycopg.connect(server_url(), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
-            conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = server_url(DATABASE)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT,
-                   env=child_env(url), check=True)  # fmt: skip
-    return url
+    url = bench_db.server_url(DATABASE)
+    return bench_db.ensure_database(url, child_env(url))
 
 
 def child_env(database_url: str) -> dict[str, str]:

@@ -10,18 +10,15 @@ from __future__ import annotations
 import csv
 import os
 import random
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
+import bench_db  # the bench helper beside this script
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "acme_bench")
-EMBEDDED_SOCKET_DIR = ROOT / "var" / "postgres"
 
 SAMPLE_CSV = Path(
     os.environ.get("BENCH_SAMPLE_CSV", ROOT.parent / "shared" / "data" / "products-sample.csv")
@@ -39,29 +36,9 @@ def vocabulary() -> tuple[list[str], list[str]]:
     return sorted(word for word in words if word), names
 
 
-def server_url(database: str = "postgres") -> str:
-    """postgres:// URL for `database` on the app's server (DATABASE_URL's server if set)."""
-    base = os.environ.get("BENCH_SERVER_URL")
-    if base:
-        return f"{base.rstrip('/')}/{database}"
-    host = quote(str(EMBEDDED_SOCKET_DIR), safe="")
-    return f"postgres://postgres@{host}:5432/{database}"
-
-
 def ensure_database() -> str:
     """Create the bench database if missing and migrate it; returns its DATABASE_URL."""
-    with psycopg.connect(server_url(), autocommit=True) as conn:
-        exists = conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]
-        ).fetchone()
-        if not exists:
-            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    url = server_url(BENCH_DATABASE)
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    return url
+    return bench_db.ensure_database(bench_db.server_url(BENCH_DATABASE))
 
 
 def product_rows(count: int, *, seed: int = 42, inactive_share: float = 0.1) -> Iterator[tuple]:

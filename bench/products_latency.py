@@ -84,11 +84,15 @@ def pick_terms(url: str) -> dict[str, str]:
     """Search terms with known selectivity, taken from the loaded data."""
     words, names = vocabulary()
     with psycopg.connect(url) as conn:
+        total = conn.execute("SELECT count(*) FROM products_product").fetchone()[0]
+        # Fixed offsets at 500k (figures stay comparable), proportional below.
         sku, description = conn.execute(
-            "SELECT sku, description FROM products_product ORDER BY id OFFSET 123456 LIMIT 1"
+            "SELECT sku, description FROM products_product ORDER BY id OFFSET %s LIMIT 1",
+            [min(123_456, total // 4)],
         ).fetchone()
         name = conn.execute(
-            "SELECT name FROM products_product ORDER BY id OFFSET 234567 LIMIT 1"
+            "SELECT name FROM products_product ORDER BY id OFFSET %s LIMIT 1",
+            [min(234_567, total // 2)],
         ).fetchone()[0]
     common_name = statistics.mode(n.split()[0] for n in names).lower()
     rare_phrase = " ".join(description.split()[:3]).lower()

@@ -29,9 +29,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
 
-import psycopg
+import bench_db  # the bench helper beside this script
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,28 +75,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_url(database: str) -> str:
-    base = os.environ.get("BENCH_SERVER_URL")
-    if base:
-        return f"{base.rstrip('/')}/{database}"
-    host = quote(str(ROOT / "var" / "postgres"), safe="")
-    return f"postgres://postgres@{host}:5432/{database}"
-
-
 def ensure_database() -> str:
-    with psycopg.connect(server_url("postgres"), autocommit=True) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]
-        ).fetchone():
-            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
-    url = server_url(BENCH_DATABASE)
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "DEBUG": "true"},
-        check=True,
-    )
-    return url
+    return bench_db.ensure_database(bench_db.server_url(BENCH_DATABASE))
 
 
 class Processes:

@@ -1,11 +1,40 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from imports import progress
 from imports.models import ImportJob
 from imports.pipeline import ENCODINGS
 from imports.uploads import DELIMITER_ALIASES, validate_upload
+
+
+class CountsSerializer(serializers.Serializer):
+    """The schema of `counts` (read only)."""
+
+    rows_read = serializers.IntegerField()
+    rows_valid = serializers.IntegerField()
+    rows_rejected = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+
+
+class LiveProgressSerializer(serializers.Serializer):
+    """The schema of `progress` while a job is queued or running (read only)."""
+
+    status = serializers.ChoiceField(choices=["queued", "running"])
+    phase = serializers.ChoiceField(choices=ImportJob.Phase.choices, allow_null=True)
+    step = serializers.CharField(
+        allow_null=True, help_text='What the merge is doing, e.g. "building index 3 of 8".'
+    )
+    records_processed = serializers.IntegerField()
+    bytes_processed = serializers.IntegerField(allow_null=True)
+    bytes_total = serializers.IntegerField(allow_null=True)
+    percent = serializers.FloatField(allow_null=True)
+    rate = serializers.FloatField(allow_null=True, help_text="Records per second.")
+    eta_seconds = serializers.FloatField(allow_null=True)
+    updated_at = serializers.CharField(allow_null=True, help_text="ISO 8601.")
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -29,9 +58,11 @@ class ImportJobSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
+    @extend_schema_field(CountsSerializer)
     def get_counts(self, job: ImportJob) -> dict[str, int]:
         return progress.counts(job)
 
+    @extend_schema_field(LiveProgressSerializer(allow_null=True))
     def get_progress(self, job: ImportJob) -> dict | None:
         """Live progress while the job runs (from Redis), else what the row knows."""
         if job.is_finished:
@@ -39,9 +70,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         state = progress.snapshot(job.pk)
         if state is None or state["finished"]:
             return None
-        keys = ("status", "phase", "step", "records_processed", "bytes_processed", "bytes_total",
-                "percent", "rate", "eta_seconds", "updated_at")  # fmt: skip
-        return {key: state.get(key) for key in keys}
+        return {key: state.get(key) for key in LiveProgressSerializer().fields}
 
     def _url(self, name: str, job: ImportJob) -> str:
         path = reverse(f"imports:{name}", args=[job.pk])

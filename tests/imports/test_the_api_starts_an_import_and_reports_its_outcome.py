@@ -75,3 +75,9 @@ def test_the_schema_documents_the_import_endpoints(api):
     assert (
         "multipart/form-data" in schema["paths"]["/api/imports/"]["post"]["requestBody"]["content"]
     )
+    # The live progress and the counts are described field by field, not as a bare object.
+    components = schema["components"]["schemas"]
+    assert set(components["LiveProgress"]["properties"]) >= {"phase", "step", "percent", "rate"}
+    assert set(components["Counts"]["properties"]) == {
+        "rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged",
+    }  # fmt: skip

@@ -83,10 +83,10 @@ commits) and pays for them as cheaply as PostgreSQL allows:
 - an identical re-import writes nothing.
 What is left over the floor is therefore index building for the bulk cases (~20 of the
 ~26 s at 500k rows) and Python's parse for the others; the figures are in bench/README.md.
-Maintaining the trigram indexes after commit instead would not reach the targets either
-(with no trigram index at all the pipeline measured 10.7 s for an empty catalogue, ~20x
-the floor: btrees and Python's parse) and would leave searches slow or incomplete after
-every big import; not taken.
+Building the trigram indexes after commit instead (CREATE INDEX CONCURRENTLY) would at best
+be borderline (about 8 s to commit at 500k: parse, load, classify, copy and btrees; 10-15x
+the floor) and would leave searches slow for ~20 s after every big import, with an invalid
+index to repair if the worker dies meanwhile; not taken without a product decision.
 """
 
 from __future__ import annotations

@@ -67,3 +67,17 @@ def test_a_command_job_never_claimed_is_failed_with_what_to_do():
     assert "Run the command again" in abandoned.error
     starting.refresh_from_db()
     assert starting.status == ImportJob.Status.QUEUED
+
+
+def test_beat_schedules_the_import_housekeeping_under_registered_task_names(settings):
+    from acme.celery import app
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    housekeeping = {
+        "imports.tasks.fail_lost_jobs",
+        "imports.tasks.requeue_stale_jobs",
+        "imports.tasks.delete_expired_files",
+    }
+    assert housekeeping <= scheduled
+    app.loader.import_default_modules()
+    assert housekeeping <= set(app.tasks)

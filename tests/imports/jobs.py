@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from tests.support.waiting import wait_until
 
 SAMPLE_PRODUCTS = 1998  # 2,000 rows, two SKUs repeat
 
@@ -25,18 +23,6 @@ def write_csv(path: Path, rows: int, *, prefix: str = "big", bad_rows: int = 0) 
     lines.extend(f"Broken {i},,this record has no sku\n" for i in range(bad_rows))
     path.write_text("".join(lines), encoding="utf-8")
     return path
-
-
-def wait_until(predicate: Callable[[], object], *, timeout: float = 60, every: float = 0.05,
-               what: str = "condition") -> object:  # fmt: skip
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    pytest.fail(f"timed out after {timeout}s waiting for {what}")
 
 
 def wait_for_job(job_id: int, *statuses: str, timeout: float = 90):

@@ -4,7 +4,8 @@ from imports import services
 from imports.models import ImportJob
 from imports.tasks import run_import_job
 from products.models import Product
-from tests.imports.jobs import SAMPLE_PRODUCTS, wait_for_job, wait_until
+from tests.imports.jobs import SAMPLE_PRODUCTS, wait_for_job
+from tests.support.waiting import wait_until
 from webhooks.models import Delivery, WebhookEndpoint
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

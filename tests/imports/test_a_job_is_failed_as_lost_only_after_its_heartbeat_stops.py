@@ -7,7 +7,7 @@ from imports import progress
 from imports.execution import Heartbeat
 from imports.models import ImportJob
 from imports.tasks import fail_lost_jobs
-from tests.imports.jobs import wait_until
+from tests.support.waiting import wait_until
 
 
 def running_job(heartbeat_age: timedelta) -> ImportJob:

@@ -3,7 +3,8 @@ from rest_framework.test import APIClient
 
 from imports.models import ImportJob
 from products.models import Product
-from tests.imports.jobs import SAMPLE_PRODUCTS, wait_until
+from tests.imports.jobs import SAMPLE_PRODUCTS
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from imports import services
 from imports.pipeline import PHASES
-from tests.imports.jobs import BIG_ROWS, wait_until
+from tests.imports.jobs import BIG_ROWS
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from tests.support.waiting import wait_until
 
 # Worker subprocesses get WEBHOOKS_ALLOW_PRIVATE_TARGETS=true from tests.support.worker, so
 # they can reach the loopback receivers below. Tests that check the guard itself run it in
@@ -95,19 +96,8 @@ class Receiver:
         return wait_until(
             lambda: self.requests if len(self.requests) >= count else None,
             timeout=timeout,
-            message=f"receiver got {len(self.requests)} of {count} requests",
+            what=f"receiver got {len(self.requests)} of {count} requests",
         )
-
-
-def wait_until(check: Callable, *, timeout: float = 20, interval: float = 0.05, message=""):
-    """Return check()'s first truthy value; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s: {message or check}")
 
 
 @pytest.fixture

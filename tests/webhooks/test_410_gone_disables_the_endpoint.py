@@ -1,6 +1,7 @@
 import pytest
 
-from tests.webhooks.conftest import Reply, wait_until
+from tests.support.waiting import wait_until
+from tests.webhooks.conftest import Reply
 from webhooks.events import emit
 from webhooks.models import Delivery, WebhookEndpoint
 
@@ -16,7 +17,7 @@ def test_410_gone_disables_the_endpoint(celery_worker, receiver, make_endpoint):
     receiver.wait_for(1)
     endpoint = wait_until(
         lambda: WebhookEndpoint.objects.filter(pk=endpoint.pk, enabled=False).first(),
-        message="endpoint still enabled",
+        what="endpoint still enabled",
     )
     assert "410 Gone" in endpoint.disabled_reason
     delivery = Delivery.objects.get(endpoint=endpoint)

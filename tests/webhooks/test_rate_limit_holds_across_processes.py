@@ -4,8 +4,8 @@ from collections import Counter
 
 import pytest
 
+from tests.support.waiting import wait_until
 from tests.support.worker import subprocess_env
-from tests.webhooks.conftest import wait_until
 from webhooks.events import emit
 from webhooks.models import Delivery, DeliveryAttempt
 
@@ -57,7 +57,7 @@ def test_rate_limit_holds_across_two_worker_processes(start_worker, receiver, ma
             )
             and Delivery.objects.filter(status="queued", next_attempt_at__gt=_now()).count()
         ),
-        message="deliveries did not settle",
+        what="deliveries did not settle",
     )
     sent = Delivery.objects.filter(status="succeeded").count()
     assert sent + waiting == 12

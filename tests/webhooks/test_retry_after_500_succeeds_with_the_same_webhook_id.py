@@ -1,7 +1,8 @@
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from tests.webhooks.conftest import Reply, wait_until
+from tests.support.waiting import wait_until
+from tests.webhooks.conftest import Reply
 from webhooks.events import emit
 from webhooks.models import Delivery
 
@@ -21,7 +22,7 @@ def test_retry_after_500_succeeds_with_the_same_webhook_id(celery_worker, receiv
     Webhook(endpoint.secret).verify(second.body, second.headers)
     delivery = wait_until(
         lambda: Delivery.objects.filter(status=Delivery.Status.SUCCEEDED).first(),
-        message="delivery never succeeded",
+        what="delivery never succeeded",
     )
     attempts = list(delivery.attempts.order_by("attempted_at"))
     assert [a.status_code for a in attempts] == [500, 200]

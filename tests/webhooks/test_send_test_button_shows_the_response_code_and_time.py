@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from tests.webhooks.conftest import Reply, wait_until
+from tests.support.waiting import wait_until
+from tests.webhooks.conftest import Reply
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +23,7 @@ def test_send_test_button_shows_the_response_code_and_time(
         body = staff_client.get(status_url).json()
         return body if body["final"] else None
 
-    result = wait_until(result, message="test delivery never finished")
+    result = wait_until(result, what="test delivery never finished")
     assert result["status"] == "succeeded"
     assert result["status_code"] == 202
     assert isinstance(result["duration_ms"], int)
@@ -50,7 +51,7 @@ def test_the_api_test_action_queues_a_test_the_worker_sends(
         body = staff_client.get(f"/api/webhooks/{endpoint.pk}/deliveries/{delivery_id}/").json()
         return body if body["final"] else None
 
-    result = wait_until(result, message="test delivery never finished")
+    result = wait_until(result, what="test delivery never finished")
     assert result["last_status_code"] == 200
     assert result["last_duration_ms"] is not None
     assert len(receiver.requests) == 1

@@ -11,7 +11,7 @@ from django.db import connection, connections, transaction
 from imports import rebuild
 from imports.pipeline import ImportOptions, run_import
 from products.models import Product
-from tests.imports.jobs import wait_until
+from tests.support.waiting import wait_until
 
 SWAP_WAITING = """
 SELECT count(*) FROM pg_locks

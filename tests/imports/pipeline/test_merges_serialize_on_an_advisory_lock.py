@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from imports.merge import MERGE_LOCK_KEY
 from imports.pipeline import ImportOptions, run_import
 from products.models import Product
-from tests.imports.jobs import wait_until
+from tests.support.waiting import wait_until
 
 WAITING_FOR_MERGE_LOCK = """
 SELECT count(*) FROM pg_locks

@@ -219,10 +219,10 @@ def merge_into_catalogue(
         on_step(f"comparing {staged:,} products with the catalogue")
         classified = new, changed = _classify(cursor)
         if wants_rebuild(cursor, new=new, changed=changed):
-            rebuilt = rebuild_catalogue(cursor, on_step=on_step)
-            if rebuilt.created != new:
+            created = rebuild_catalogue(cursor, on_step=on_step)
+            if created != new:
                 raise RuntimeError(
-                    f"the rebuild created {rebuilt.created} products, {new} were classified new"
+                    f"the rebuild created {created} products, {new} were classified new"
                 )
             unchanged = staged - new - changed
             return MergeCounts(created=new, updated=changed, unchanged=unchanged, rebuilt=True)
@@ -241,10 +241,10 @@ def _merge_in_place(
 ) -> MergeCounts:
     created = updated = 0
     for attempt in range(1, MERGE_ATTEMPTS + 1):
-        if classified is None:
+        if classified is None:  # the first round may come classified by the caller
             on_step(f"comparing {staged:,} products with the catalogue")
-        new, changed = classified or _classify(cursor)
-        classified = None
+            classified = _classify(cursor)
+        (new, changed), classified = classified, None
         updated_now = 0
         if changed:
             on_step(f"updating {changed:,} changed products")

@@ -97,8 +97,8 @@ def read(job_id: int) -> dict[str, Any] | None:
 class ProgressTracker:
     """The pipeline's `on_progress` callback for one running job.
 
-    Throttles Redis writes to MIN_WRITE_INTERVAL_SECONDS (a phase change is always written),
-    and derives the rate (records/s), percent of bytes and ETA. `phase` and
+    Throttles Redis writes to MIN_WRITE_INTERVAL_SECONDS (a new phase or merge step is
+    always written), and derives the rate (records/s), percent of bytes and ETA. `phase` and
     `records_processed` are read by the heartbeat and by the command's progress bar.
     """
 
@@ -128,14 +128,14 @@ class ProgressTracker:
 
     def __call__(self, progress) -> None:
         now = time.monotonic()
-        phase_changed = progress.phase != self.phase or progress.step != self.step
+        moved_on = progress.phase != self.phase or progress.step != self.step
         self.phase = progress.phase
         self.step = progress.step
         self.records_processed = progress.records_processed
         self.bytes_processed = progress.bytes_processed
         if progress.bytes_total:
             self.bytes_total = progress.bytes_total
-        if not phase_changed and now - self._last_write < MIN_WRITE_INTERVAL_SECONDS:
+        if not moved_on and now - self._last_write < MIN_WRITE_INTERVAL_SECONDS:
             return
         self._last_write = now
         elapsed = max(now - self.started, 1e-6)

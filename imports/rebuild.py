@@ -41,7 +41,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.db import OperationalError, transaction
 
@@ -146,20 +145,15 @@ ORDER BY s.record_no
 CREATE_INDEX = re.compile(r"^(CREATE (?:UNIQUE )?INDEX )(\S+)( ON )(?:ONLY )?(\S+)( USING .*)$")
 
 
-@dataclass(frozen=True)
-class RebuildCounts:
-    copied: int  # live products carried over (changed or not)
-    created: int
-
-
 def rebuild_blockers(cursor) -> list[str]:
     """Why the catalogue cannot be rebuilt and swapped safely ([] when it can)."""
     cursor.execute(BLOCKERS)
     return [reason for (reason,) in cursor.fetchall()]
 
 
-def rebuild_catalogue(cursor, *, on_step: Callable[[str], None]) -> RebuildCounts:
-    """Steps 1-4 above. The caller holds the merge lock and a SHARE lock on the catalogue.
+def rebuild_catalogue(cursor, *, on_step: Callable[[str], None]) -> int:
+    """Steps 1-4 above; returns how many new products were created. The caller holds the
+    merge lock and a SHARE lock on the catalogue.
 
     `on_step` hears each step, for the progress display."""
     cursor.execute(INDEXES)
@@ -170,14 +164,13 @@ def rebuild_catalogue(cursor, *, on_step: Callable[[str], None]) -> RebuildCount
     on_step("writing the merged catalogue into a new table")
     _create_next_table(cursor, sequences)
     cursor.execute(COPY_EXISTING)
-    copied = cursor.rowcount
     cursor.execute(COPY_NEW)
     created = cursor.rowcount
     renames = _build_indexes(cursor, indexes, on_step)
     cursor.execute(f"ANALYZE {NEXT_TABLE}")
     on_step("switching to the new catalogue")
     _swap(cursor, renames, sequences)
-    return RebuildCounts(copied=copied, created=created)
+    return created
 
 
 def _create_next_table(cursor, sequences) -> None:

@@ -181,6 +181,16 @@ def _save_report(job: ImportJob, report_path: str | None) -> None:
             job.error_report.save(f"import-{job.pk}-rejected.csv", File(handle), save=False)
 
 
+def _finish(job: ImportJob, status: str, *, error: str) -> None:
+    """Record how a job ended (in the caller's transaction); its live progress key is
+    cleared once that commits."""
+    job.status = status
+    job.error = error
+    job.finished_at = timezone.now()
+    job.save()
+    transaction.on_commit(lambda: progress.clear(job.pk))
+
+
 @transaction.atomic
 def import_job_complete(
     *, job_id: int, attempt: int | None, result, report_path: str | None = None
@@ -191,12 +201,8 @@ def import_job_complete(
         return None
     _apply_result(job, result)
     _save_report(job, report_path)
-    job.status = ImportJob.Status.COMPLETED
-    job.error = ""
-    job.finished_at = timezone.now()
-    job.save()
+    _finish(job, ImportJob.Status.COMPLETED, error="")
     emit("import.completed", _event_data(job))
-    transaction.on_commit(lambda: progress.clear(job_id))
     return job
 
 
@@ -221,12 +227,8 @@ def import_job_fail(
     if result is not None:
         _apply_result(job, result)
         _save_report(job, report_path)
-    job.status = ImportJob.Status.FAILED
-    job.error = error[:5000] or "the import failed"
-    job.finished_at = timezone.now()
-    job.save()
+    _finish(job, ImportJob.Status.FAILED, error=error[:5000] or "the import failed")
     emit("import.failed", _event_data(job))
-    transaction.on_commit(lambda: progress.clear(job_id))
     return job
 
 
@@ -234,17 +236,18 @@ def import_job_fail(
 def import_job_mark_cancelled(
     *, job_id: int, attempt: int | None, phase: str = ""
 ) -> ImportJob | None:
-    """The worker stopped between chunks because a cancel was asked; nothing was merged."""
+    """The worker stopped between chunks or merge steps because a cancel was asked; the
+    merge was rolled back."""
     job = _locked_attempt(job_id, attempt)
     if job is None:
         return None
     if phase:
         job.phase = phase
-    job.status = ImportJob.Status.CANCELLED
-    job.error = "cancelled: the import was stopped; the catalogue is unchanged."
-    job.finished_at = timezone.now()
-    job.save()
-    transaction.on_commit(lambda: progress.clear(job_id))
+    _finish(
+        job,
+        ImportJob.Status.CANCELLED,
+        error="cancelled: the import was stopped; the catalogue is unchanged.",
+    )
     return job
 
 
@@ -253,11 +256,11 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
     """Cancel a queued job at once; ask a running one to stop between chunks or steps."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
     if job.status == ImportJob.Status.QUEUED:
-        job.status = ImportJob.Status.CANCELLED
-        job.error = "cancelled before it started; the catalogue is unchanged."
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "error", "finished_at"])
-        transaction.on_commit(lambda: progress.clear(job.pk))
+        _finish(
+            job,
+            ImportJob.Status.CANCELLED,
+            error="cancelled before it started; the catalogue is unchanged.",
+        )
     elif job.status == ImportJob.Status.RUNNING:
         # The pipeline stops at its next check: between chunks of the file, or between the
         # merge's steps (an index build can take seconds); a merge that commits first wins.
@@ -322,13 +325,9 @@ def import_jobs_fail_lost(*, timeout_seconds: float | None = None) -> list[int]:
             .order_by("pk")
         )
         for job in lost:
-            job.status = ImportJob.Status.FAILED
-            job.error = WORKER_LOST_MESSAGE
-            job.finished_at = timezone.now()
-            job.save(update_fields=["status", "error", "finished_at"])
+            _finish(job, ImportJob.Status.FAILED, error=WORKER_LOST_MESSAGE)
             emit("import.failed", _event_data(job))
             failed.append(job.pk)
-        transaction.on_commit(lambda: [progress.clear(job_id) for job_id in failed])
     return failed
 
 

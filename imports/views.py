@@ -227,7 +227,10 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if job.status == ImportJob.Status.CANCELLED:
         text = "Import cancelled before it started."
     else:
-        text = "Cancelling: the import stops at its next chunk; the catalogue stays unchanged."
+        text = (
+            "Cancelling: the import stops at its next chunk or merge step; "
+            "the catalogue stays unchanged."
+        )
     return _action_answer(request, job, text, ok=True)
 
 

@@ -1,4 +1,4 @@
-"""Generate a product CSV shaped like ../shared/data/products-sample.csv.
+"""Generate a product CSV shaped like tests/data/products-sample.csv (the real sample).
 
 Header name,sku,description; word-salad names and SKUs; descriptions of 1-4 sentences
 split over 1-3 lines (quoted, so multi-line records) for about 60% of the rows; about 6% of
@@ -18,54 +18,11 @@ import random
 import sys
 from pathlib import Path
 
-SAMPLE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "products-sample.csv"
-FALLBACK_WORDS = [
-    "art",
-    "community",
-    "floor",
-    "adult",
-    "single",
-    "type",
-    "back",
-    "former",
-    "stock",
-    "thing",
-    "produce",
-    "successful",
-    "hot",
-    "tree",
-    "past",
-    "action",
-    "young",
-    "song",
-    "himself",
-    "then",
-    "tax",
-    "eye",
-    "little",
-    "last",
-    "state",
-    "vote",
-    "country",
-    "down",
-    "list",
-    "speech",
-    "economy",
-    "leave",
-    "choice",
-    "lead",
-    "budget",
-    "task",
-    "author",
-    "best",
-    "mention",
-]
+SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "products-sample.csv"
 DUPLICATE_SHARE = 0.06
 
 
 def sample_words() -> list[str]:
-    if not SAMPLE.exists():
-        return FALLBACK_WORDS
     words: set[str] = set()
     with SAMPLE.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "acme_bench")
 
 SAMPLE_CSV = Path(
-    os.environ.get("BENCH_SAMPLE_CSV", ROOT.parent / "shared" / "data" / "products-sample.csv")
+    os.environ.get("BENCH_SAMPLE_CSV") or ROOT / "tests" / "data" / "products-sample.csv"
 )
 
 

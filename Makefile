@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Local development defaults; real environment variables (and .env) still win.
 export DEBUG ?= true
 
-.PHONY: run test lint format install stop bench clean
+.PHONY: run test chromium lint format install stop bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -31,8 +31,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# The browser first: a missing one is installed (or named) before anything else runs.
+test: chromium lint
 	CELERY_QUEUE=acme-test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+chromium:
+	@sh scripts/ensure-chromium
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

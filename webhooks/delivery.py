@@ -30,6 +30,7 @@ from standardwebhooks.webhooks import Webhook
 from urllib3.util.timeout import Timeout
 
 from webhooks import ratelimit
+from webhooks.endpoint_locks import share_endpoint
 from webhooks.events import enqueue_after_commit
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from webhooks.targets import TargetRefused, guarded_session
@@ -239,6 +240,9 @@ def send(delivery_id: int) -> None:
 def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> None:
     """Store the attempt and move the delivery (and, when final, its endpoint) on."""
     _relaxed_commit()
+    if not share_endpoint(delivery.endpoint_id):
+        logger.info("delivery %s: its endpoint was deleted while it was sent", delivery.id)
+        return
     endpoint = delivery.endpoint
     error = outcome.error
     if not error and not outcome.success and outcome.status_code is not None:

@@ -13,7 +13,8 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from webhooks.models import Delivery, EventType, WebhookEndpoint
+from webhooks.endpoint_locks import subscribed_endpoint_ids
+from webhooks.models import Delivery, EventType
 
 
 def new_msg_id() -> str:
@@ -29,15 +30,18 @@ def emit(event_type: str, data: dict) -> None:
     """Record `event_type` with its payload `data` for every subscribed endpoint.
 
     Costs one indexed query (a partial GIN index on enabled endpoints' events) when nothing
-    subscribes, which is the common case for product writes.
+    subscribes, which is the common case for product writes. The subscribed endpoints stay
+    locked FOR KEY SHARE until the caller commits (see webhooks.endpoint_locks).
     """
     if event_type not in EventType.values:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    endpoint_ids = list(
-        WebhookEndpoint.objects.filter(enabled=True, events__contains=[event_type]).values_list(
-            "id", flat=True
-        )
-    )
+    # The lock must hold until the rows are written (and the caller commits).
+    with transaction.atomic(savepoint=False):
+        _write_deliveries(event_type, data)
+
+
+def _write_deliveries(event_type: str, data: dict) -> None:
+    endpoint_ids = subscribed_endpoint_ids(event_type)
     if not endpoint_ids:
         return
     payload = make_payload(event_type, data)

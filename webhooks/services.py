@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from webhooks.endpoint_locks import lock_endpoint, share_endpoint
 from webhooks.events import enqueue_after_commit, new_msg_id
 from webhooks.models import TEST_EVENT_TYPE, Delivery, WebhookEndpoint, generate_secret
 from webhooks.targets import check_url
@@ -30,6 +31,16 @@ def endpoint_create(
     )
 
 
+def _lock(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """The endpoint's current row, locked until commit, with the caller's instance brought up
+    to date (webhooks.endpoint_locks: waits for deliveries being written for it)."""
+    current = lock_endpoint(endpoint)
+    endpoint.__dict__.update(
+        {field.attname: getattr(current, field.attname) for field in current._meta.concrete_fields}
+    )
+    return endpoint
+
+
 @transaction.atomic
 def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     """Change url/description/events/enabled/rate_limit; re-enabling clears the failure state."""
@@ -37,6 +48,7 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     unknown = set(changes) - allowed
     if unknown:
         raise TypeError(f"cannot change {', '.join(sorted(unknown))}")
+    endpoint = _lock(endpoint)
     if "url" in changes and changes["url"] != endpoint.url:
         check_url(changes["url"])
     if "events" in changes:
@@ -59,6 +71,7 @@ def endpoint_set_enabled(*, endpoint: WebhookEndpoint, enabled: bool) -> Webhook
 @transaction.atomic
 def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """A new secret signs every attempt from now on, retries of older deliveries included."""
+    endpoint = _lock(endpoint)
     endpoint.secret = generate_secret()
     endpoint.save(update_fields=["secret", "updated_at"])
     return endpoint
@@ -66,12 +79,14 @@ def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
 
 @transaction.atomic
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
-    endpoint.delete()
+    _lock(endpoint).delete()
 
 
 @transaction.atomic
 def endpoint_send_test(*, endpoint: WebhookEndpoint) -> Delivery:
     """Queue one test delivery; the worker sends it (one attempt, no retries)."""
+    if not share_endpoint(endpoint.pk):
+        raise WebhookEndpoint.DoesNotExist(f"endpoint {endpoint.pk} was deleted")
     now = timezone.now()
     delivery = Delivery.objects.create(
         endpoint=endpoint,

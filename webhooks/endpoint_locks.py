@@ -1,0 +1,44 @@
+"""How delivery writers and endpoint changes take turns on an endpoint's row.
+
+Whoever writes delivery rows for an endpoint (`events.emit`, a worker recording an attempt)
+holds FOR KEY SHARE on the endpoint's row until it commits; whoever changes or deletes an
+endpoint (edit, disable, rotate, delete) takes FOR UPDATE on it first. So:
+
+- a change waits for the deliveries being written for the endpoint at that moment, and a
+  writer that comes after the change re-reads the row and sees it (deleted, disabled, other
+  events): no delivery row is written for an endpoint after its change committed, and a
+  delete never meets a delivery inserted between its cascade and its own DELETE;
+- writers never wait for each other (KEY SHARE locks are compatible), and the worker's
+  consecutive-failure counter update (FOR NO KEY UPDATE) does not wait for them either;
+- a delete (endpoint, then its deliveries) and a worker recording an attempt (endpoint,
+  then the delivery) take the locks in the same order, so they cannot deadlock.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from webhooks.models import WebhookEndpoint
+
+
+def subscribed_endpoint_ids(event_type: str) -> list[int]:
+    """Ids of the enabled endpoints subscribed to `event_type`, locked FOR KEY SHARE."""
+    query = WebhookEndpoint.objects.filter(enabled=True, events__contains=[event_type])
+    sql, params = query.values_list("id", flat=True).order_by("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR KEY SHARE", params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def share_endpoint(endpoint_id: int) -> bool:
+    """Lock the endpoint FOR KEY SHARE before writing for it; False if it is gone."""
+    table = WebhookEndpoint._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [endpoint_id])
+        return cursor.fetchone() is not None
+
+
+def lock_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    """Lock the endpoint FOR UPDATE (inside the caller's transaction) and return its current
+    row; raises WebhookEndpoint.DoesNotExist when it was deleted meanwhile."""
+    return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)

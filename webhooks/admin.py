@@ -42,13 +42,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         services.endpoint_delete(endpoint=obj)
 
-    @admin.action(description="Send a test delivery")
+    # Actions change endpoints: the `change` permission, as on the pages and the API.
+    @admin.action(description="Send a test delivery", permissions=["change"])
     def send_test(self, request, queryset):
         for endpoint in queryset:
             services.endpoint_send_test(endpoint=endpoint)
         self.message_user(request, f"Queued {queryset.count()} test deliveries.", messages.SUCCESS)
 
-    @admin.action(description="Rotate the signing secret")
+    @admin.action(description="Rotate the signing secret", permissions=["change"])
     def rotate_secret(self, request, queryset):
         for endpoint in queryset:
             services.endpoint_rotate_secret(endpoint=endpoint)
@@ -90,7 +91,12 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Redeliver (finished deliveries)")
+    def has_redeliver_permission(self, request) -> bool:
+        """Deliveries are read-only rows; sending one again needs the permission to change
+        its endpoint, as on the endpoint's page."""
+        return request.user.has_perm("webhooks.change_webhookendpoint")
+
+    @admin.action(description="Redeliver (finished deliveries)", permissions=["redeliver"])
     def redeliver(self, request, queryset):
         count = 0
         for delivery in queryset:

@@ -1,10 +1,16 @@
 """SSRF guard: webhooks go only to public addresses (unless WEBHOOKS_ALLOW_PRIVATE_TARGETS).
 
+Which addresses are public is Python's `ipaddress.is_global` (kept in step with IANA's
+special-purpose registries), plus what it misses: deprecated ranges it still calls global,
+and IPv6 forms that carry an IPv4 address (judged by that address, or refused outright for
+the tunnelling ones whose relays would reach it for us).
+
 Checked twice:
 - when an endpoint is saved (`check_url`), to give the user an actionable message;
-- when a delivery connects (`GuardedSession`): the connection class resolves the host itself,
-  refuses if ANY address is forbidden, connects to the checked address and checks the peer
-  address of the socket it got. The address checked is the address connected to, so a DNS
+- when a delivery is sent (`GuardedAdapter`): the host is resolved, every address it resolves
+  to is checked, and the connection goes to the checked address itself (the pool is keyed by
+  that address; TLS still verifies the certificate against the URL's host name, and the Host
+  header carries the name). The address checked is the address connected to, so a DNS
   answer that changes between save and send (DNS rebinding) does not pass.
 
 Encoded IPv4 forms (2130706433, 0x7f000001, 0177.0.0.1, 127.1) are resolved by the C library
@@ -20,25 +26,46 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
-from urllib3.util.connection import _set_socket_options
-from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+# Ranges deprecated by the IETF that Python (3.11) still reports as global.
+_DEPRECATED = {
+    ipaddress.ip_network("192.88.99.0/24"): "6to4 relay anycast",  # RFC 7526
+    ipaddress.ip_network("fec0::/10"): "site-local",  # RFC 3879
+}
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# NAT64's well-known prefix (RFC 6052): the IPv4 address in its last 32 bits is the target.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class TargetRefused(Exception):
     """The URL's host is (or resolves to) an address webhooks must not reach."""
 
 
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv4-mapped or NAT64 address stands for."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def forbidden_reason(address: IPAddress) -> str | None:
     """Why `address` is not a public unicast address, or None when it is one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # Tunnels: a relay would forward to the embedded IPv4 address on our behalf.
+        if address.sixtofour is not None:
+            return "6to4"
+        if address.teredo is not None:
+            return "Teredo"
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            return forbidden_reason(inner)
+    for network, name in _DEPRECATED.items():
+        if address.version == network.version and address in network:
+            return name
     checks = [
         ("loopback", address.is_loopback),
         ("unspecified", address.is_unspecified),
@@ -106,70 +133,43 @@ def check_url(url: str) -> None:
     check_addresses(host, infos)
 
 
-class _GuardedConnectionMixin:
-    """Resolve, check every address, connect to a checked one, then check the peer."""
-
-    def _new_conn(self) -> socket.socket:
-        host = self._dns_host
-        try:
-            infos = resolve(host, self.port)
-        except socket.gaierror as error:
-            raise NameResolutionError(self.host, self, error) from error
-        check_addresses(host, infos)
-        last_error: OSError | None = None
-        for family, socktype, proto, _canonname, sockaddr in infos:
-            sock = socket.socket(family, socktype, proto)
-            try:
-                _set_socket_options(sock, self.socket_options)
-                if self.timeout is not _DEFAULT_TIMEOUT:
-                    sock.settimeout(self.timeout)
-                if self.source_address:
-                    sock.bind(self.source_address)
-                sock.connect(sockaddr)
-                check_addresses(host, [(None, None, None, None, sock.getpeername())])
-                return sock
-            except TargetRefused:
-                sock.close()
-                raise
-            except TimeoutError as error:
-                sock.close()
-                raise ConnectTimeoutError(
-                    self, f"Connection to {self.host} timed out (connect timeout={self.timeout})"
-                ) from error
-            except OSError as error:
-                sock.close()
-                last_error = error
-        raise NewConnectionError(self, f"Failed to establish a new connection: {last_error}")
-
-
-class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
-    pass
-
-
-class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
-    pass
-
-
-class GuardedHTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = GuardedHTTPConnection
-
-
-class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = GuardedHTTPSConnection
+def checked_address(host: str, port: int) -> str:
+    """Resolve `host`, refuse it if ANY of its addresses is forbidden, return the first."""
+    try:
+        infos = resolve(host, port)
+    except (socket.gaierror, UnicodeError) as error:
+        raise requests.ConnectionError(f"Failed to resolve {host}: {error}") from None
+    check_addresses(host, infos)
+    return str(_address(infos[0][4]))
 
 
 class GuardedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": GuardedHTTPConnectionPool,
-            "https": GuardedHTTPSConnectionPool,
-        }
-        self.poolmanager.key_fn_by_scheme = dict(self.poolmanager.key_fn_by_scheme)
+    """Connects only to checked addresses, through requests' public pool-key hook."""
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        if private_targets_allowed():
+            return host_params, pool_kwargs
+        host = host_params["host"]
+        port = host_params["port"] or (443 if host_params["scheme"] == "https" else 80)
+        address = checked_address(host, port)
+        if host_params["scheme"] == "https":
+            # SNI and the certificate check use the name, the socket uses the address.
+            pool_kwargs["server_hostname"] = host
+            pool_kwargs["assert_hostname"] = host
+        host_params["host"] = address
+        return host_params, pool_kwargs
+
+    def send(self, request, *args, **kwargs):
+        # The connection's host is an address now; the receiver still gets the URL's name.
+        request.headers.setdefault("Host", urlsplit(request.url).netloc.rpartition("@")[2])
+        return super().send(request, *args, **kwargs)
 
 
 def guarded_session() -> requests.Session:
-    """A requests session whose every new connection passes the guard; no env proxies."""
+    """A requests session whose every request passes the guard; no env proxies."""
     session = requests.Session()
     # A proxy from the environment would connect on our behalf, past the guard.
     session.trust_env = False

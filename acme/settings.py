@@ -272,6 +272,9 @@ LOGGING = {
 # --- Application knobs --------------------------------------------------------------------
 ACME_ADMIN_PASSWORD_FILE = VAR_DIR / "admin-password.txt"
 
+# Readiness probe: the Celery worker ping's answer is reused for this many seconds.
+HEALTH_WORKER_PING_CACHE_SECONDS = env.float("HEALTH_WORKER_PING_CACHE_SECONDS", default=5.0)
+
 # Imports
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024**3)
 # A running job's worker refreshes its heartbeat this often; a job silent for

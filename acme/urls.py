@@ -8,12 +8,18 @@ from rest_framework.routers import DefaultRouter
 from acme.lib import health
 from imports.api import ImportJobViewSet
 from products.api import ProductViewSet
-from webhooks.api import WebhookEndpointViewSet
+from webhooks.api import DeliveryViewSet, EndpointDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter()
 router.register("products", ProductViewSet, basename="product")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register(
+    r"webhooks/(?P<endpoint_id>[0-9]+)/deliveries",
+    EndpointDeliveryViewSet,
+    basename="webhook-delivery",
+)
+router.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="products:list", permanent=False), name="home"),

@@ -100,7 +100,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     def redeliver(self, request, queryset):
         count = 0
         for delivery in queryset:
-            if delivery.is_final:
+            try:
                 services.delivery_redeliver(delivery=delivery)
-                count += 1
+            except services.RedeliverRefused:
+                continue
+            count += 1
         self.message_user(request, f"Queued {count} deliveries again.", messages.SUCCESS)

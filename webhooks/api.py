@@ -1,26 +1,40 @@
-"""`/api/webhooks/`: endpoints (secret read-only) and a `test` action the worker sends."""
+"""`/api/webhooks/`: endpoints (secret read-only) and what their page does (send a test,
+rotate the secret, enable, disable, the delivery log, redeliver); `/api/deliveries/`: every
+endpoint's deliveries.
+
+Every call is checked against the endpoint's model permissions, like the pages: `view` to
+read (deliveries included), `change` for the actions.
+"""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from acme.lib.permissions import ModelPermissions
 from webhooks import services
+from webhooks.filters import DeliveryFilter
 from webhooks.models import Delivery, WebhookEndpoint
 from webhooks.serializers import DeliveryResultSerializer, WebhookEndpointSerializer
 
 
 class EndpointPermissions(ModelPermissions):
-    """Model permissions (`view` to read: the secret is in every answer), `change` to send a
-    test."""
+    """WebhookEndpoint's model permissions for every webhook call (the delivery log is part of
+    the endpoint's page); the actions below change an endpoint, so they need `change` (DRF
+    would map their POST to `add`)."""
+
+    change_actions = frozenset({"test", "rotate_secret", "enable", "disable", "redeliver"})
+
+    def get_required_permissions(self, method: str, model_cls) -> list[str]:
+        return super().get_required_permissions(method, WebhookEndpoint)
 
     def has_permission(self, request, view) -> bool:
-        if getattr(view, "action", None) == "test":
+        if getattr(view, "action", None) in self.change_actions:
             return bool(
                 request.user
                 and request.user.is_authenticated
@@ -55,9 +69,70 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         delivery = services.endpoint_send_test(endpoint=self.get_object())
         return Response(DeliveryResultSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=None, responses={200: WebhookEndpointSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk=None) -> Response:
+        """Replace the signing secret; the answer carries the new one."""
+        endpoint = services.endpoint_rotate_secret(endpoint=self.get_object())
+        return Response(self.get_serializer(endpoint).data)
+
+    @extend_schema(request=None, responses={200: WebhookEndpointSerializer})
+    @action(detail=True, methods=["post"])
+    def enable(self, request: Request, pk=None) -> Response:
+        """Turn the endpoint on; its failure count and the reason it was disabled are cleared."""
+        return self._set_enabled(True)
+
+    @extend_schema(request=None, responses={200: WebhookEndpointSerializer})
+    @action(detail=True, methods=["post"])
+    def disable(self, request: Request, pk=None) -> Response:
+        """Turn the endpoint off: no new deliveries, waiting ones fail instead of being sent."""
+        return self._set_enabled(False)
+
+    def _set_enabled(self, enabled: bool) -> Response:
+        endpoint = services.endpoint_set_enabled(endpoint=self.get_object(), enabled=enabled)
+        return Response(self.get_serializer(endpoint).data)
+
     @extend_schema(responses=DeliveryResultSerializer)
     @action(detail=True, methods=["get"], url_path=r"deliveries/(?P<delivery_id>[0-9]+)")
     def delivery(self, request: Request, pk=None, delivery_id=None) -> Response:
         """One delivery's state and last result (status code, time in ms, error)."""
         delivery = get_object_or_404(Delivery, pk=delivery_id, endpoint=self.get_object())
         return Response(DeliveryResultSerializer(delivery).data)
+
+
+class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Deliveries of every endpoint, newest first; filter by endpoint, status, event type and
+    creation time (`created_after` inclusive, `created_before` exclusive, ISO 8601)."""
+
+    permission_classes = [EndpointPermissions]
+    queryset = Delivery.objects.all()
+    serializer_class = DeliveryResultSerializer
+    filterset_class = DeliveryFilter
+    search_fields = ["msg_id"]
+    ordering_fields = ["created_at", "completed_at"]
+
+
+class EndpointDeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """One endpoint's delivery log (the endpoint page's), and redeliver."""
+
+    permission_classes = [EndpointPermissions]
+    serializer_class = DeliveryResultSerializer
+    filterset_class = DeliveryFilter
+    lookup_url_kwarg = "delivery_id"
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Delivery]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the types
+            return Delivery.objects.none()
+        endpoint = get_object_or_404(WebhookEndpoint, pk=self.kwargs["endpoint_id"])
+        return Delivery.objects.filter(endpoint=endpoint)
+
+    @extend_schema(request=None, responses={202: DeliveryResultSerializer})
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request: Request, endpoint_id=None, delivery_id=None) -> Response:
+        """Send a finished delivery again now, with the same `webhook-id` and payload."""
+        try:
+            delivery = services.delivery_redeliver(delivery=self.get_object())
+        except services.RedeliverRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return Response(DeliveryResultSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -54,10 +54,13 @@ class DeliveryResultSerializer(serializers.ModelSerializer):
         model = Delivery
         fields = [
             "id",
+            "endpoint",
             "event_type",
             "msg_id",
+            "is_test",
             "status",
             "final",
+            "retries",
             "last_status_code",
             "last_duration_ms",
             "last_error",

@@ -106,15 +106,28 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint) -> Delivery:
     return delivery
 
 
+class RedeliverRefused(Exception):
+    """A delivery that cannot be sent again now; the message says what to do instead."""
+
+
 @transaction.atomic
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     """Send a finished delivery again, same `webhook-id` and payload, from the schedule's start.
 
-    A delivery still waiting or being sent is left alone (it will be sent anyway).
+    Raises RedeliverRefused for a delivery still waiting or being sent (it will be sent
+    anyway) and for one whose endpoint is disabled (test deliveries excepted).
     """
-    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if not share_endpoint(delivery.endpoint_id):
+        raise Delivery.DoesNotExist(f"delivery {delivery.pk} was deleted with its endpoint")
+    delivery = (
+        Delivery.objects.select_related("endpoint")
+        .select_for_update(of=("self",))
+        .get(pk=delivery.pk)
+    )
     if not delivery.is_final:
-        return delivery
+        raise RedeliverRefused("This delivery is still waiting to be sent; it was left as is.")
+    if not delivery.endpoint.enabled and not delivery.is_test:
+        raise RedeliverRefused("The endpoint is disabled: enable it first, then redeliver.")
     now = timezone.now()
     delivery.status = Delivery.Status.QUEUED
     delivery.retries = 0

@@ -179,13 +179,12 @@ def delivery_status(request: HttpRequest, pk: int) -> JsonResponse:
 @require_POST
 @permission_required("webhooks.change_webhookendpoint", raise_exception=True)
 def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
-    delivery = get_object_or_404(Delivery.objects.select_related("endpoint"), pk=pk)
-    if not delivery.is_final:
-        messages.warning(request, "This delivery is still waiting to be sent; it was left as is.")
-    elif not delivery.endpoint.enabled and not delivery.is_test:
-        messages.error(request, "The endpoint is disabled: enable it first, then redeliver.")
-    else:
+    delivery = get_object_or_404(Delivery, pk=pk)
+    try:
         services.delivery_redeliver(delivery=delivery)
+    except services.RedeliverRefused as refused:
+        messages.error(request, str(refused))
+    else:
         messages.success(request, f"Delivery {delivery.msg_id} queued again.")
     return redirect(
         safe_next_url(

@@ -9,8 +9,9 @@ from urllib.parse import unquote
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
-from acme.lib import redis_urls
+from acme.lib import queues, redis_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -142,7 +143,23 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="acme")
+# One queue per kind of work (acme.lib.queues), each consumed by its own worker; CELERY_QUEUE
+# is the prefix of their names. Beat's sweeps go to the default (housekeeping) queue.
+CELERY_QUEUE_PREFIX = env.str("CELERY_QUEUE", default="acme")
+ACME_QUEUES = queues.queue_names(CELERY_QUEUE_PREFIX)
+# An exchange per queue: a message routed to one queue lands in that queue only.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in ACME_QUEUES.values()
+]
+CELERY_TASK_DEFAULT_QUEUE = ACME_QUEUES[queues.HOUSEKEEPING]
+CELERY_TASK_ROUTES = queues.task_routes(CELERY_QUEUE_PREFIX)
+# Soft time limits per kind (the task is told, records how it ended); the worker kills the
+# pool process a minute later. Housekeeping tasks get the default. A message carries the
+# limits of the process that sent it, so web, beat and workers must share these settings.
+IMPORT_TIME_LIMIT_SECONDS = env.float("IMPORT_TIME_LIMIT_SECONDS", default=6 * 3600.0)
+HOUSEKEEPING_TIME_LIMIT_SECONDS = env.float("HOUSEKEEPING_TIME_LIMIT_SECONDS", default=600.0)
+CELERY_TASK_SOFT_TIME_LIMIT = HOUSEKEEPING_TIME_LIMIT_SECONDS
+CELERY_TASK_TIME_LIMIT = HOUSEKEEPING_TIME_LIMIT_SECONDS + 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redelivery delay for unacknowledged messages. Long delays never live in the broker
     # (webhook retries keep their due time in PostgreSQL), so this can stay short.
@@ -297,3 +314,22 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", defa
 WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=15)
 WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
 WEBHOOKS_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOKS_TOTAL_TIMEOUT_SECONDS", default=10.0)
+# Soft time limit of a webhook task (one attempt, or an endpoint's drain, which starts no
+# attempt it could not finish in time); must exceed connect + total timeout.
+WEBHOOKS_TASK_TIME_LIMIT_SECONDS = env.float("WEBHOOKS_TASK_TIME_LIMIT_SECONDS", default=120.0)
+if (
+    WEBHOOKS_TASK_TIME_LIMIT_SECONDS
+    < WEBHOOKS_CONNECT_TIMEOUT_SECONDS + WEBHOOKS_TOTAL_TIMEOUT_SECONDS
+):
+    raise ImproperlyConfigured(
+        "WEBHOOKS_TASK_TIME_LIMIT_SECONDS must exceed WEBHOOKS_CONNECT_TIMEOUT_SECONDS + "
+        "WEBHOOKS_TOTAL_TIMEOUT_SECONDS (one attempt has to fit)."
+    )
+
+# Time limits per kind of task (see the Celery section).
+CELERY_TASK_ANNOTATIONS = queues.task_annotations(
+    {
+        queues.IMPORTS: IMPORT_TIME_LIMIT_SECONDS,
+        queues.WEBHOOKS: WEBHOOKS_TASK_TIME_LIMIT_SECONDS,
+    }
+)

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 from redis import RedisError
@@ -28,6 +29,12 @@ from imports.models import ImportJob
 from imports.pipeline import ImportCancelled, ImportFailed, ImportOptions, Progress, run_import
 
 logger = logging.getLogger(__name__)
+
+# The worker raises SoftTimeLimitExceeded in a task past IMPORT_TIME_LIMIT_SECONDS.
+TIME_LIMIT_MESSAGE = (
+    "stopped after running for its time limit of {hours:g} h (IMPORT_TIME_LIMIT_SECONDS); "
+    "the catalogue is unchanged. Retry to run it again, or raise the limit for larger files."
+)
 
 
 class Heartbeat(threading.Thread):
@@ -133,6 +140,12 @@ def execute(
     except ImportFailed as exc:
         outcome["error"] = str(exc) or "the import failed"
         outcome["result"] = getattr(exc, "result", None)
+    except SoftTimeLimitExceeded:
+        outcome["error"] = TIME_LIMIT_MESSAGE.format(
+            hours=settings.IMPORT_TIME_LIMIT_SECONDS / 3600
+        )
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
     except Exception as exc:
         logger.exception("import %s: unexpected error", job.pk)
         outcome["error"] = (

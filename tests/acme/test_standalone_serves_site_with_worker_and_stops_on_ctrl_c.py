@@ -9,8 +9,11 @@ import time
 import psutil
 import pytest
 import requests
+from django.conf import settings
 from django.contrib.auth.models import User
 
+from acme.celery import app
+from tests.support.waiting import wait_until
 from tests.support.worker import BASE_DIR, subprocess_env
 
 
@@ -18,6 +21,17 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _queues_by_worker(kinds: set[str]) -> dict[str, list[str]] | None:
+    """{"imports@": [queue names], ...} for the standalone's workers, once all answer."""
+    replies = app.control.inspect(timeout=1).active_queues() or {}
+    found = {
+        hostname.split("@")[0] + "@": sorted(queue["name"] for queue in queues)
+        for hostname, queues in replies.items()
+        if hostname.split("@")[0] in kinds
+    }
+    return found if len(found) == len(kinds) else None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -39,11 +53,18 @@ def test_standalone_serves_site_and_worker_then_stops_everything_on_ctrl_c():
                 ready = requests.get(f"http://127.0.0.1:{port}/health/ready", timeout=5)
                 if ready.status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # still starting (five processes start at once on a busy machine)
             time.sleep(0.5)
         assert ready is not None and ready.status_code == 200, ready and ready.text
         assert ready.json()["checks"]["worker"] == "ok"
+        # One worker per queue (imports, webhooks, housekeeping), each on its own queue only.
+        consumed = wait_until(
+            lambda: _queues_by_worker(set(settings.ACME_QUEUES)),
+            timeout=30,
+            what="a worker per queue",
+        )
+        assert consumed == {f"{kind}@": [queue] for kind, queue in settings.ACME_QUEUES.items()}
         # Static files come from whitenoise under gunicorn.
         css = requests.get(f"http://127.0.0.1:{port}/static/css/app.css", timeout=5)
         assert css.status_code == 200

@@ -3,6 +3,7 @@ import os
 import pytest
 from django.core.files import File
 
+from acme.lib import queues
 from imports import progress, services
 from imports.models import ImportJob
 from imports.tasks import fail_lost_jobs, run_import_job
@@ -11,7 +12,7 @@ from tests.imports.jobs import BIG_ROWS, wait_for_job, wait_until_reading
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-KILL_QUEUE = f"{os.environ.get('CELERY_QUEUE', 'acme')}-kill"
+KILL_PREFIX = f"{os.environ.get('CELERY_QUEUE', 'acme')}-kill"
 
 
 def test_a_worker_killed_mid_import_leaves_the_catalogue_unchanged_and_retry_succeeds(
@@ -19,12 +20,12 @@ def test_a_worker_killed_mid_import_leaves_the_catalogue_unchanged_and_retry_suc
 ):
     existing = Product.objects.create(sku="big-1", name="Kept as it was", description="old")
     # A worker of its own on a queue of its own: the session worker cannot take this job.
-    doomed = start_worker(name="doomed", concurrency=1, CELERY_QUEUE=KILL_QUEUE)
+    doomed = start_worker(name="doomed", concurrency=1, CELERY_QUEUE=KILL_PREFIX)
     with big_csv.open("rb") as handle:
         job = ImportJob(original_name="big.csv", size=big_csv.stat().st_size)
         job.file.save("big.csv", File(handle), save=False)
         job.save()
-    run_import_job.apply_async(args=[job.pk], queue=KILL_QUEUE)
+    run_import_job.apply_async(args=[job.pk], queue=queues.queue_name(queues.IMPORTS, KILL_PREFIX))
 
     wait_until_reading(job.pk)
     doomed.kill()

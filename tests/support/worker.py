@@ -7,11 +7,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from acme.lib import queues
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -36,7 +39,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.update(
         DATABASE_URL=database_url_for_subprocess(),
         REDIS_URL=settings.REDIS_URL,
-        CELERY_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
+        CELERY_QUEUE=settings.CELERY_QUEUE_PREFIX,
         DEBUG="true",
         PYTHONUNBUFFERED="1",
         # Webhook tests deliver to receivers on loopback; the guard itself is tested in-process.
@@ -47,14 +50,28 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 class WorkerProcess:
-    """`celery worker` in its own process group, so a test can SIGKILL all of it."""
+    """`celery worker` in its own process group, so a test can SIGKILL all of it.
 
-    def __init__(self, *, concurrency: int = 2, name: str = "test", beat: bool = False, **env):
+    It consumes the queues of `kinds` (acme.lib.queues; default: all of them), named with
+    this test run's prefix (CELERY_QUEUE) unless `env` gives the worker another one.
+    """
+
+    def __init__(
+        self,
+        *,
+        concurrency: int = 2,
+        name: str = "test",
+        beat: bool = False,
+        kinds: Sequence[str] = queues.KINDS,
+        **env: str,
+    ):
         self.name = f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h"
         self.log_path = BASE_DIR / "var" / "test-logs" / f"worker-{name}-{os.getpid()}.log"
         self.concurrency = concurrency
         self.beat = beat
         self.env = env
+        prefix = env.get("CELERY_QUEUE", settings.CELERY_QUEUE_PREFIX)
+        self.queues = [queues.queue_name(kind, prefix) for kind in kinds]
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> WorkerProcess:
@@ -65,6 +82,7 @@ class WorkerProcess:
             sys.executable, "-m", "celery", "-A", "acme", "worker",
             "--loglevel=INFO", f"--concurrency={self.concurrency}", "--pool=prefork",
             f"--hostname={self.name}", "--without-gossip", "--without-mingle",
+            "--queues", ",".join(self.queues),
         ]  # fmt: skip
         if self.beat:
             command += ["--beat", f"--schedule={self.log_path.with_suffix('.beat')}"]

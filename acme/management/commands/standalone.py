@@ -1,4 +1,4 @@
-"""`make run`: migrate, ensure the admin user, then run web, worker and beat together."""
+"""`make run`: migrate, ensure the admin user, then run web, a worker per queue and beat."""
 
 from __future__ import annotations
 
@@ -14,15 +14,24 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connections
 
-from acme.lib import embedded
+from acme.lib import embedded, queues
 from acme.lib.admin_user import ADMIN_USERNAME, ensure_admin_user
 
-COLOURS = {"web": "\033[36m", "worker": "\033[35m", "beat": "\033[33m"}
+COLOURS = {
+    "web": "\033[36m",
+    "worker-imports": "\033[35m",
+    "worker-webhooks": "\033[34m",
+    "worker-housekeeping": "\033[32m",
+    "beat": "\033[33m",
+}
 RESET = "\033[0m"
 
 
 class Command(BaseCommand):
-    help = "Set everything up and serve the site with its Celery worker and beat; Ctrl-C stops all."
+    help = (
+        "Set everything up and serve the site with a Celery worker per queue and beat; "
+        "Ctrl-C stops all."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default=os.environ.get("BIND", "127.0.0.1:8000"))
@@ -43,8 +52,13 @@ class Command(BaseCommand):
                     "--bind", bind],
         }  # fmt: skip
         if not no_worker:
-            commands["worker"] = [python, "-m", "celery", "-A", "acme", "worker",
-                                  "--loglevel=INFO"]  # fmt: skip
+            # One worker per queue, so a slow kind of work never holds up another.
+            for kind, queue in settings.ACME_QUEUES.items():
+                commands[f"worker-{kind}"] = [
+                    python, "-m", "celery", "-A", "acme", "worker", "--loglevel=INFO",
+                    f"--queues={queue}", f"--hostname={kind}@%h",
+                    f"--concurrency={queues.LOCAL_CONCURRENCY[kind]}",
+                ]  # fmt: skip
             commands["beat"] = [python, "-m", "celery", "-A", "acme", "beat", "--loglevel=INFO",
                                 f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]  # fmt: skip
         self.stdout.write(self.style.SUCCESS(f"Serving on http://{bind}/  (Ctrl-C stops)"))

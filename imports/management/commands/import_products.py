@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from acme.lib import queues
 from imports import execution, progress, services
 from imports.models import ImportJob
 from imports.pipeline import ENCODINGS
@@ -126,7 +127,7 @@ class Command(BaseCommand):
                     queued_since = time.monotonic()
                 elif not warned and time.monotonic() - queued_since > QUEUED_HINT_SECONDS:
                     warned = True
-                    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+                    queue = settings.ACME_QUEUES[queues.IMPORTS]
                     hint = f"Import #{job.pk} is still queued: is a worker consuming {queue!r}?"
                     bar.write(hint, file=bar.fp)
                 phase, step = state.get("phase") or state["status"], state.get("step")

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from acme.lib import health
+from acme.lib import favicon, health
 from imports.api import ImportJobViewSet
 from products.api import ProductViewSet
 from webhooks.api import DeliveryViewSet, EndpointDeliveryViewSet, WebhookEndpointViewSet
@@ -23,6 +23,7 @@ router.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="products:list", permanent=False), name="home"),
+    path("favicon.ico", favicon.favicon, name="favicon"),
     path("health", health.live, name="health"),
     path("health/ready", health.ready, name="health-ready"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

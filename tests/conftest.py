@@ -8,6 +8,7 @@ import os
 import pytest
 from django.contrib.auth.models import Permission, User
 
+from tests.support.browser import BrowserProblems
 from tests.support.worker import WorkerProcess
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
@@ -107,12 +108,27 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def browser_context(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
+    yield context
     context.close()
+
+
+@pytest.fixture
+def browser_problems(browser_context) -> BrowserProblems:
+    """Console errors, uncaught exceptions, failed requests and error answers of the test's
+    pages; the test fails at teardown if there are any (expect_status allows one on purpose)."""
+    problems = BrowserProblems(browser_context)
+    yield problems
+    if problems.lines:
+        pytest.fail("the browser reported problems:\n" + "\n".join(problems.lines))
+
+
+@pytest.fixture
+def page(browser_context, browser_problems):
+    page = browser_context.new_page()
+    page.set_default_timeout(15_000)
+    return page
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from imports.models import ImportJob
 from products.models import Product
 from tests.imports.jobs import wait_for_job, write_csv
+from tests.support.browser import BrowserProblems
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -84,6 +85,7 @@ def test_without_javascript_the_form_posts_and_redirects_to_the_job(
     celery_worker, browser, live_server, staff_user, password, tmp_path
 ):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    problems = BrowserProblems(context)
     page = context.new_page()
     try:
         page.goto("/accounts/login/")
@@ -101,3 +103,4 @@ def test_without_javascript_the_form_posts_and_redirects_to_the_job(
         assert wait_for_job(job.pk).status == "completed"
     finally:
         context.close()
+    assert problems.lines == []

@@ -10,7 +10,7 @@ from products.models import Product
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_browser_manages_products_end_to_end(logged_in_page, make_product):
+def test_browser_manages_products_end_to_end(logged_in_page, browser_problems, make_product):
     page = logged_in_page
     make_product("KEEP-1", "Keeper Chair", "stays until delete all")
 
@@ -23,7 +23,8 @@ def test_browser_manages_products_end_to_end(logged_in_page, make_product):
     page.get_by_role("button", name="Create product").click()
     expect(page.locator(".toast")).to_contain_text("Product BRW-1 created.")
 
-    # A duplicate in another case gets an inline field error
+    # A duplicate in another case gets an inline field error (the form answers 400)
+    browser_problems.expect_status(400, "/products/new/")
     page.get_by_role("link", name="New product").click()
     page.get_by_label("SKU").fill("brw-1")
     page.get_by_label("Name").fill("Twin")

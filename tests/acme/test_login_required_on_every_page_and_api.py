@@ -1,11 +1,12 @@
-"""Every URL the project serves needs a login, except health checks and the login page."""
+"""Every URL the project serves needs a login, except health checks, the login page and the
+site icon."""
 
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-PUBLIC = {"health", "health/ready", "accounts/login/", "admin/login/"}
+PUBLIC = {"health", "health/ready", "accounts/login/", "admin/login/", "favicon.ico"}
 PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
 REGEX_GROUP = re.compile(r"\(\?P<\w+>[^)]*\)")
 

@@ -2,7 +2,12 @@ from django.contrib import admin, messages
 
 from webhooks import services
 from webhooks.forms import EndpointForm
-from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from webhooks.models import (
+    ROTATION_OVERLAP_HOURS_DEFAULT,
+    Delivery,
+    DeliveryAttempt,
+    WebhookEndpoint,
+)
 
 
 @admin.register(WebhookEndpoint)
@@ -19,13 +24,14 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     search_fields = ["url", "description"]
     readonly_fields = [
         "secret",
+        "previous_secret_expires_at",
         "disabled_reason",
         "consecutive_failures",
         "created_at",
         "updated_at",
     ]
     fields = ["url", "description", "events", "enabled", "rate_limit", *readonly_fields]
-    actions = ["send_test", "rotate_secret"]
+    actions = ["send_test", "rotate_secret", "rotate_secret_now"]
     # The pages' form: event checkboxes and the SSRF guard on the URL.
     form = EndpointForm
 
@@ -49,10 +55,24 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             services.endpoint_send_test(endpoint=endpoint)
         self.message_user(request, f"Queued {queryset.count()} test deliveries.", messages.SUCCESS)
 
-    @admin.action(description="Rotate the signing secret", permissions=["change"])
+    @admin.action(
+        description=f"Rotate the signing secret (the old one also signs for "
+        f"{ROTATION_OVERLAP_HOURS_DEFAULT} h)",
+        permissions=["change"],
+    )
     def rotate_secret(self, request, queryset):
+        self._rotate(request, queryset, overlap_hours=ROTATION_OVERLAP_HOURS_DEFAULT)
+
+    @admin.action(
+        description="Rotate the signing secret now (the old one stops at once)",
+        permissions=["change"],
+    )
+    def rotate_secret_now(self, request, queryset):
+        self._rotate(request, queryset, overlap_hours=0)
+
+    def _rotate(self, request, queryset, *, overlap_hours: int) -> None:
         for endpoint in queryset:
-            services.endpoint_rotate_secret(endpoint=endpoint)
+            services.endpoint_rotate_secret(endpoint=endpoint, overlap_hours=overlap_hours)
         self.message_user(request, f"Rotated {queryset.count()} secrets.", messages.SUCCESS)
 
 

@@ -20,7 +20,11 @@ from acme.lib.permissions import ModelPermissions
 from webhooks import services
 from webhooks.filters import DeliveryFilter
 from webhooks.models import Delivery, WebhookEndpoint
-from webhooks.serializers import DeliveryResultSerializer, WebhookEndpointSerializer
+from webhooks.serializers import (
+    DeliveryResultSerializer,
+    RotateSecretSerializer,
+    WebhookEndpointSerializer,
+)
 
 
 class EndpointPermissions(ModelPermissions):
@@ -69,11 +73,17 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         delivery = services.endpoint_send_test(endpoint=self.get_object())
         return Response(DeliveryResultSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=None, responses={200: WebhookEndpointSerializer})
+    @extend_schema(request=RotateSecretSerializer, responses={200: WebhookEndpointSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-secret")
     def rotate_secret(self, request: Request, pk=None) -> Response:
-        """Replace the signing secret; the answer carries the new one."""
-        endpoint = services.endpoint_rotate_secret(endpoint=self.get_object())
+        """Replace the signing secret; the answer carries the new one. The replaced secret
+        keeps signing next to it for `overlap_hours` (default 24) so receivers can move over
+        without rejecting a delivery; `previous_secret_expires_at` says until when."""
+        options = RotateSecretSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        endpoint = services.endpoint_rotate_secret(
+            endpoint=self.get_object(), overlap_hours=options.validated_data["overlap_hours"]
+        )
         return Response(self.get_serializer(endpoint).data)
 
     @extend_schema(request=None, responses={200: WebhookEndpointSerializer})

@@ -81,14 +81,15 @@ def body_of(payload: dict) -> str:
     return json.dumps(ordered, separators=(",", ":"), ensure_ascii=False)
 
 
-def signed_headers(*, secret: str, msg_id: str, body: str, at: datetime) -> dict[str, str]:
-    """Standard Webhooks headers, signed by the `standardwebhooks` package."""
+def signed_headers(*, secrets: list[str], msg_id: str, body: str, at: datetime) -> dict[str, str]:
+    """Standard Webhooks headers, signed by the `standardwebhooks` package with each secret
+    (space-separated signatures: a verifier accepts the message if any one matches)."""
     return {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(msg_id, at, body),
+        "webhook-signature": " ".join(Webhook(secret).sign(msg_id, at, body) for secret in secrets),
     }
 
 
@@ -223,7 +224,7 @@ def send(delivery_id: int) -> None:
     attempted_at = timezone.now()
     body = body_of(delivery.payload)
     headers = signed_headers(
-        secret=endpoint.secret,
+        secrets=endpoint.signing_secrets(attempted_at),
         msg_id=delivery.msg_id,
         body=body,
         at=attempted_at.astimezone(UTC),

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 from django import forms
 
-from webhooks.models import EventType, WebhookEndpoint
+from webhooks.models import (
+    ROTATION_OVERLAP_HOURS_DEFAULT,
+    ROTATION_OVERLAP_HOURS_MAX,
+    EventType,
+    WebhookEndpoint,
+)
 from webhooks.targets import TargetRefused, check_url
 
 MAX_RATE_LIMIT = 1_000_000
@@ -44,3 +49,19 @@ class EndpointForm(forms.ModelForm):
         except TargetRefused as error:
             raise forms.ValidationError(str(error)) from None
         return url
+
+
+class RotateSecretForm(forms.Form):
+    overlap_hours = forms.IntegerField(
+        min_value=0,
+        max_value=ROTATION_OVERLAP_HOURS_MAX,
+        initial=ROTATION_OVERLAP_HOURS_DEFAULT,
+        required=False,
+        label="Keep the current secret for (hours)",
+        help_text="Until then every delivery is signed with both secrets, so receivers accept "
+        "it with either while they are updated; 0 stops the current secret at once.",
+    )
+
+    def clean_overlap_hours(self) -> int:
+        hours = self.cleaned_data["overlap_hours"]
+        return ROTATION_OVERLAP_HOURS_DEFAULT if hours is None else hours

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import secrets
+from datetime import datetime
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 
@@ -21,6 +23,12 @@ SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a sec
 def generate_secret() -> str:
     """A Standard Webhooks secret: `whsec_` + base64 of 32 random bytes."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+# Rotation: how long the replaced secret keeps signing next to the new one (Stripe-style roll),
+# so receivers can be redeployed with the new secret without rejecting anything meanwhile.
+ROTATION_OVERLAP_HOURS_DEFAULT = 24
+ROTATION_OVERLAP_HOURS_MAX = 7 * 24
 
 
 class EventType(models.TextChoices):
@@ -42,6 +50,9 @@ class WebhookEndpoint(models.Model):
     events = ArrayField(models.CharField(max_length=40, choices=EventType.choices), default=list)
     enabled = models.BooleanField(default=True)
     secret = models.CharField(max_length=100, default=generate_secret)
+    # The secret replaced by the last rotation, which also signs until the overlap ends.
+    previous_secret = models.CharField(max_length=100, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     rate_limit = models.PositiveIntegerField(
         default=60, help_text="Deliveries per minute at most, across all workers."
     )
@@ -63,6 +74,18 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def signing_secrets(self, at: datetime) -> list[str]:
+        """The secrets that sign a delivery sent at `at`: the current one, and the previous
+        one while the rotation's overlap lasts (Standard Webhooks allows several signatures)."""
+        expires = self.previous_secret_expires_at
+        if self.previous_secret and expires is not None and at < expires:
+            return [self.secret, self.previous_secret]
+        return [self.secret]
+
+    @property
+    def previous_secret_active(self) -> bool:
+        return len(self.signing_secrets(timezone.now())) > 1
 
 
 class Delivery(models.Model):

@@ -3,7 +3,13 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from webhooks.forms import MAX_RATE_LIMIT
-from webhooks.models import Delivery, EventType, WebhookEndpoint
+from webhooks.models import (
+    ROTATION_OVERLAP_HOURS_DEFAULT,
+    ROTATION_OVERLAP_HOURS_MAX,
+    Delivery,
+    EventType,
+    WebhookEndpoint,
+)
 from webhooks.targets import TargetRefused, check_url
 
 
@@ -23,6 +29,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "enabled",
             "rate_limit",
             "secret",
+            "previous_secret_expires_at",
             "disabled_reason",
             "consecutive_failures",
             "created_at",
@@ -31,6 +38,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         read_only_fields = [
             "id",
             "secret",
+            "previous_secret_expires_at",
             "disabled_reason",
             "consecutive_failures",
             "created_at",
@@ -43,6 +51,16 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         except TargetRefused as error:
             raise serializers.ValidationError(str(error)) from None
         return url
+
+
+class RotateSecretSerializer(serializers.Serializer):
+    overlap_hours = serializers.IntegerField(
+        min_value=0,
+        max_value=ROTATION_OVERLAP_HOURS_MAX,
+        default=ROTATION_OVERLAP_HOURS_DEFAULT,
+        help_text="Hours the replaced secret keeps signing next to the new one (every delivery "
+        "then carries both signatures); 0 replaces it at once.",
+    )
 
 
 class DeliveryResultSerializer(serializers.ModelSerializer):

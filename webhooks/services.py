@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
 from webhooks.endpoint_locks import lock_endpoint, share_endpoint
 from webhooks.events import enqueue_after_commit, new_msg_id
-from webhooks.models import TEST_EVENT_TYPE, Delivery, WebhookEndpoint, generate_secret
+from webhooks.models import (
+    ROTATION_OVERLAP_HOURS_DEFAULT,
+    ROTATION_OVERLAP_HOURS_MAX,
+    TEST_EVENT_TYPE,
+    Delivery,
+    WebhookEndpoint,
+    generate_secret,
+)
 from webhooks.targets import check_url
 
 
@@ -69,11 +78,28 @@ def endpoint_set_enabled(*, endpoint: WebhookEndpoint, enabled: bool) -> Webhook
 
 
 @transaction.atomic
-def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    """A new secret signs every attempt from now on, retries of older deliveries included."""
+def endpoint_rotate_secret(
+    *, endpoint: WebhookEndpoint, overlap_hours: int = ROTATION_OVERLAP_HOURS_DEFAULT
+) -> WebhookEndpoint:
+    """A new secret signs every attempt from now on, retries of older deliveries included;
+    the replaced one signs next to it for `overlap_hours` more (0: it stops at once).
+
+    Rotating again during an overlap keeps the secret just replaced, as the receiver was
+    presumably moved to it; the one before stops signing.
+    """
+    if not 0 <= overlap_hours <= ROTATION_OVERLAP_HOURS_MAX:
+        raise ValueError(f"overlap_hours must be 0 to {ROTATION_OVERLAP_HOURS_MAX}")
     endpoint = _lock(endpoint)
+    if overlap_hours:
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = timezone.now() + timedelta(hours=overlap_hours)
+    else:
+        endpoint.previous_secret = ""
+        endpoint.previous_secret_expires_at = None
     endpoint.secret = generate_secret()
-    endpoint.save(update_fields=["secret", "updated_at"])
+    endpoint.save(
+        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
+    )
     return endpoint
 
 

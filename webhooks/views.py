@@ -13,11 +13,12 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from acme.lib.pages import PAGE_SIZES, page_size, safe_next_url, wants_json
 from webhooks import services
-from webhooks.forms import EndpointForm
+from webhooks.forms import EndpointForm, RotateSecretForm
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
 # The log's status filter: what a person asks, mapped to delivery states.
@@ -114,6 +115,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page_size": page_size(request),
             "page_sizes": PAGE_SIZES,
             "last_test": last_test,
+            "rotate_form": RotateSecretForm(),
             "delivery_count": Delivery.objects.filter(endpoint=endpoint).count(),
         },
     )
@@ -149,10 +151,25 @@ def endpoint_set_enabled(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("webhooks.change_webhookendpoint", raise_exception=True)
 def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-    services.endpoint_rotate_secret(endpoint=endpoint)
-    messages.success(
-        request, "New secret generated. Update the receiver: the old one no longer verifies."
+    form = RotateSecretForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("overlap_hours", []):
+            messages.error(request, f"Secret not rotated: {error} (hours to keep the old one)")
+        return redirect("webhooks:detail", pk=endpoint.pk)
+    endpoint = services.endpoint_rotate_secret(
+        endpoint=endpoint, overlap_hours=form.cleaned_data["overlap_hours"]
     )
+    if endpoint.previous_secret_expires_at:
+        until = timezone.localtime(endpoint.previous_secret_expires_at)
+        messages.success(
+            request,
+            f"New secret generated. The previous one also signs every delivery until "
+            f"{until:%Y-%m-%d %H:%M}: update the receiver before then.",
+        )
+    else:
+        messages.success(
+            request, "New secret generated. Update the receiver: the old one no longer verifies."
+        )
     return redirect("webhooks:detail", pk=endpoint.pk)
 
 

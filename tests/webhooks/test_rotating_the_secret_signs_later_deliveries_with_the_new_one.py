@@ -16,7 +16,9 @@ def test_rotating_the_secret_signs_later_deliveries_with_the_new_one(
     old_secret = endpoint.secret
     assert old_secret.startswith("whsec_") and len(Webhook(old_secret)._whsecret) >= 24
 
-    response = staff_client.post(reverse("webhooks:rotate-secret", args=[endpoint.pk]))
+    response = staff_client.post(
+        reverse("webhooks:rotate-secret", args=[endpoint.pk]), {"overlap_hours": "0"}
+    )
     assert response.status_code == 302
     endpoint.refresh_from_db()
     assert endpoint.secret != old_secret

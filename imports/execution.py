@@ -7,7 +7,12 @@ Used by the Celery task and by the `import_products` command alike:
 3. answer the pipeline's `should_cancel` from a Redis flag set by the cancel service (the
    heartbeat also sees the database flag, in case the Redis key was lost);
 4. write rejected records to a temporary CSV, stored as the job's error report;
-5. record the outcome through imports/services.py, which emits the job's one event.
+5. record the outcome through imports/services.py, which emits the job's one event. A
+   completed import's outcome is recorded inside the import's own transaction, so the merge,
+   the job's status and counts, the report's reference and the event commit together; a
+   job already ended elsewhere (failed as lost while this worker went on) refuses the
+   outcome, and the merge is rolled back with it. A failed or cancelled import's
+   transaction is rolled back first and its outcome recorded on its own.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import BinaryIO
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from redis import RedisError
 
 from imports import progress, services
@@ -124,17 +129,32 @@ def execute(
     try:
         stream = source if source is not None else job.file.open("rb")
         try:
-            outcome["result"] = run_import(
-                source=stream,
-                options=job_options(job),
-                report=report,
-                bytes_total=job.size,
-                on_progress=on_progress,
-                should_cancel=CancelCheck(job.pk, heartbeat),
-            )
+            # The merge and the job's outcome (status, counts, report, event) commit in one
+            # transaction: a kill at any moment leaves both as they were or both done.
+            with transaction.atomic():
+                result = run_import(
+                    source=stream,
+                    options=job_options(job),
+                    report=report,
+                    bytes_total=job.size,
+                    on_progress=on_progress,
+                    should_cancel=CancelCheck(job.pk, heartbeat),
+                )
+                report.close()
+                heartbeat.stop()
+                recorded = services.import_job_complete(
+                    job_id=job.pk, attempt=attempt, result=result, report_path=report.name
+                )
+                if recorded is None:
+                    raise _OutcomeRefused
+            return recorded
         finally:
             if source is None:
                 stream.close()
+    except _OutcomeRefused:
+        logger.warning("import %s: the job was ended elsewhere (failed as lost?) while this "
+                       "worker imported; its merge was rolled back", job.pk)  # fmt: skip
+        return None
     except ImportCancelled:
         outcome["cancelled"] = True
     except ImportFailed as exc:
@@ -156,23 +176,26 @@ def execute(
     finally:
         heartbeat.stop()
         report.close()
+        if not outcome:
+            os.unlink(report.name)
 
+    # The import's transaction was rolled back: record how it ended on its own.
     try:
         if outcome.get("cancelled"):
             return services.import_job_mark_cancelled(
                 job_id=job.pk, attempt=attempt, phase=tracker.phase
             )
-        if "error" in outcome:
-            return services.import_job_fail(
-                job_id=job.pk,
-                attempt=attempt,
-                error=outcome["error"],
-                result=outcome.get("result"),
-                report_path=report.name,
-                phase=tracker.phase,
-            )
-        return services.import_job_complete(
-            job_id=job.pk, attempt=attempt, result=outcome["result"], report_path=report.name
+        return services.import_job_fail(
+            job_id=job.pk,
+            attempt=attempt,
+            error=outcome["error"],
+            result=outcome.get("result"),
+            report_path=report.name,
+            phase=tracker.phase,
         )
     finally:
         os.unlink(report.name)
+
+
+class _OutcomeRefused(Exception):
+    """The job is no longer this attempt's to end: roll its merge back."""

@@ -168,17 +168,31 @@ def _apply_result(job: ImportJob, result) -> None:
 
 
 def _locked_attempt(job_id: int, attempt: int | None) -> ImportJob | None:
+    """The job row, locked, when it is still running as `attempt`; else None (a job ends
+    once: one failed as lost, cancelled or retried meanwhile is no longer this worker's)."""
     job = ImportJob.objects.select_for_update().get(pk=job_id)
+    if job.status != ImportJob.Status.RUNNING:
+        return None
     if attempt is not None and job.attempts != attempt:
         return None
     return job
 
 
 def _save_report(job: ImportJob, report_path: str | None) -> None:
+    """Store the report before the transaction that references it commits.
+
+    A rollback after this (or a kill before the commit) leaves a file no job names; the
+    housekeeping deletes such files (import_reports_delete_orphans)."""
     # The report always has its header row; it is worth keeping only with rejections in it.
     if report_path and job.rows_rejected and os.path.getsize(report_path) > 0:
         with open(report_path, "rb") as handle:
             job.error_report.save(f"import-{job.pk}-rejected.csv", File(handle), save=False)
+
+
+def _discard_report(job: ImportJob) -> None:
+    """The transaction that would reference the stored report fails: delete the file."""
+    if job.error_report:
+        _delete_file(job.error_report.storage, job.error_report.name)
 
 
 def _finish(job: ImportJob, status: str, *, error: str) -> None:
@@ -195,14 +209,20 @@ def _finish(job: ImportJob, status: str, *, error: str) -> None:
 def import_job_complete(
     *, job_id: int, attempt: int | None, result, report_path: str | None = None
 ) -> ImportJob | None:
-    """Record a finished import and emit `import.completed` in the same transaction."""
+    """Record a finished import and emit `import.completed` in the same transaction, which
+    is the import's own (imports.execution): the merge commits only with its outcome. None
+    when the job is no longer running as `attempt`; the caller then rolls the merge back."""
     job = _locked_attempt(job_id, attempt)
     if job is None:
         return None
     _apply_result(job, result)
     _save_report(job, report_path)
-    _finish(job, ImportJob.Status.COMPLETED, error="")
-    emit("import.completed", _event_data(job))
+    try:
+        _finish(job, ImportJob.Status.COMPLETED, error="")
+        emit("import.completed", _event_data(job))
+    except BaseException:
+        _discard_report(job)
+        raise
     return job
 
 
@@ -227,8 +247,12 @@ def import_job_fail(
     if result is not None:
         _apply_result(job, result)
         _save_report(job, report_path)
-    _finish(job, ImportJob.Status.FAILED, error=error[:5000] or "the import failed")
-    emit("import.failed", _event_data(job))
+    try:
+        _finish(job, ImportJob.Status.FAILED, error=error[:5000] or "the import failed")
+        emit("import.failed", _event_data(job))
+    except BaseException:
+        _discard_report(job)
+        raise
     return job
 
 

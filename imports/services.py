@@ -34,6 +34,12 @@ WORKER_LOST_MESSAGE = (
 
 logger = logging.getLogger(__name__)
 
+# Where error reports are stored (ImportJob.error_report's upload_to, without the dates).
+REPORTS_FOLDER = "imports/reports"
+# A stored report no job references is deleted once it is this old (see
+# import_reports_delete_orphans): far longer than any transaction takes to commit.
+ORPHAN_REPORT_AGE_SECONDS = 24 * 3600
+
 COMMAND_STOPPED_MESSAGE = (
     "the command that started this import stopped before it ran; the catalogue is unchanged. "
     "Run the command again."
@@ -413,6 +419,37 @@ def import_jobs_delete_expired_files(
             job.file = job.error_report = ""
             job.save(update_fields=["file", "error_report"])
     return len(expired)
+
+
+def import_reports_delete_orphans(*, older_than_seconds: float = ORPHAN_REPORT_AGE_SECONDS) -> int:
+    """Delete stored error reports that no job references and that are older than
+    `older_than_seconds`: those of outcomes whose transaction never committed (a worker
+    killed between storing its report and its commit). Younger files may belong to a
+    transaction about to commit. Returns how many were deleted."""
+    storage = ImportJob._meta.get_field("error_report").storage
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    candidates = [
+        name
+        for name in _stored_files(storage, REPORTS_FOLDER)
+        if storage.get_modified_time(name) < cutoff
+    ]
+    referenced = set(
+        ImportJob.objects.filter(error_report__in=candidates).values_list("error_report", flat=True)
+    )
+    orphans = [name for name in candidates if name not in referenced]
+    for name in orphans:
+        _delete_file(storage, name)
+    return len(orphans)
+
+
+def _stored_files(storage, folder: str) -> list[str]:
+    if not storage.exists(folder):
+        return []
+    folders, files = storage.listdir(folder)
+    found = [f"{folder}/{name}" for name in files]
+    for sub in folders:
+        found.extend(_stored_files(storage, f"{folder}/{sub}"))
+    return found
 
 
 def _delete_file(storage, name: str) -> None:

@@ -43,8 +43,12 @@ def requeue_stale_jobs() -> list[int]:
 
 @shared_task(name="imports.tasks.delete_expired_files", ignore_result=True)
 def delete_expired_files() -> int:
-    """Beat: delete uploads and error reports past IMPORT_FILE_RETENTION_DAYS."""
+    """Beat: delete uploads and error reports past IMPORT_FILE_RETENTION_DAYS, and reports
+    no job references (left by a worker killed just before its outcome committed)."""
     deleted = services.import_jobs_delete_expired_files()
     if deleted:
         logger.info("deleted the stored files of %s finished imports", deleted)
+    orphans = services.import_reports_delete_orphans()
+    if orphans:
+        logger.info("deleted %s error reports no import references", orphans)
     return deleted

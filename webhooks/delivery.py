@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import requests
+import urllib3
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -30,6 +31,7 @@ from standardwebhooks.webhooks import Webhook
 from urllib3.util.timeout import Timeout
 
 from webhooks import ratelimit
+from webhooks.deadline import Deadline, install
 from webhooks.endpoint_locks import share_endpoint
 from webhooks.events import enqueue_after_commit
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -53,7 +55,7 @@ def session() -> requests.Session:
     """One pooled, guarded session per process (created after the worker forks)."""
     global _session
     if _session is None:
-        _session = guarded_session()
+        _session = install(guarded_session())
     return _session
 
 
@@ -112,17 +114,35 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def post(*, url: str, body: str, headers: dict[str, str]) -> Outcome:
-    """One POST: timeouts, no redirects, the body never read beyond what keep-alive needs."""
+    """One POST, no redirects, over in WEBHOOKS_TOTAL_TIMEOUT_SECONDS at most (connect, send,
+    headers and body together: see webhooks.deadline); the body is never read beyond what
+    keep-alive needs. An attempt cut off at the deadline counts as timed out, whatever the
+    receiver had sent by then."""
+    total = settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS
+    # Per-operation timeouts inside the deadline; the deadline ends what they do not.
     timeout = Timeout(
-        connect=settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS,
-        read=settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS,
-        total=settings.WEBHOOKS_TOTAL_TIMEOUT_SECONDS,
+        connect=min(settings.WEBHOOKS_CONNECT_TIMEOUT_SECONDS, total), read=total, total=total
     )
     started = time.perf_counter()
 
     def elapsed_ms() -> int:
         return round((time.perf_counter() - started) * 1000)
 
+    with Deadline(total) as deadline:
+        outcome = _exchange(url=url, body=body, headers=headers, timeout=timeout)
+    if deadline.expired:
+        return Outcome(duration_ms=elapsed_ms(), error="Timed out")
+    if outcome.duration_ms is None:
+        outcome.duration_ms = elapsed_ms()
+    return outcome
+
+
+def _exchange(*, url: str, body: str, headers: dict[str, str], timeout: Timeout) -> Outcome:
+    """Send the request and read what `post` needs of the answer; errors become outcomes.
+
+    duration_ms is set when the status came in (the time to an answer, not to a drained body).
+    """
+    started = time.perf_counter()
     try:
         response = session().post(
             url,
@@ -133,14 +153,14 @@ def post(*, url: str, body: str, headers: dict[str, str]) -> Outcome:
             stream=True,
         )
     except TargetRefused as error:
-        return Outcome(duration_ms=elapsed_ms(), error=f"Refused: {error}")
+        return Outcome(error=f"Refused: {error}")
     except requests.Timeout:
-        return Outcome(duration_ms=elapsed_ms(), error="Timed out")
+        return Outcome(error="Timed out")
     except requests.ConnectionError as error:
-        return Outcome(duration_ms=elapsed_ms(), error=f"Connection failed: {_reason(error)}")
+        return Outcome(error=f"Connection failed: {_reason(error)}")
     except requests.RequestException as error:
-        return Outcome(duration_ms=elapsed_ms(), error=f"Request failed: {_reason(error)}")
-    duration_ms = elapsed_ms()
+        return Outcome(error=f"Request failed: {_reason(error)}")
+    duration_ms = round((time.perf_counter() - started) * 1000)
     with response:
         outcome = Outcome(status_code=response.status_code, duration_ms=duration_ms)
         if response.is_redirect:
@@ -152,7 +172,7 @@ def post(*, url: str, body: str, headers: dict[str, str]) -> Outcome:
         try:
             if int(response.headers.get("content-length") or "0") <= 64 * 1024:
                 response.raw.read(64 * 1024)
-        except (ValueError, requests.RequestException, OSError):
+        except (ValueError, requests.RequestException, urllib3.exceptions.HTTPError, OSError):
             pass
     return outcome
 

@@ -125,3 +125,77 @@ def make_endpoint(allow_private):
         return endpoint_create(url=url, events=events or list(EventType.values), **kwargs)
 
     return make
+
+
+class DripReceiver:
+    """A receiver that answers one byte at a time, `every` seconds apart, for `seconds`:
+    the status line and headers (`phase="headers"`) or, after prompt headers, the body
+    (`phase="body"`). It notes whether the client hung up before the answer was complete."""
+
+    def __init__(self, *, phase: str, every: float = 0.25, seconds: float = 15) -> None:
+        self.phase = phase
+        self.every = every
+        self.length = int(seconds / every)
+        self.connections = 0
+        self.hung_up_early = 0
+        self.completed = 0
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                with receiver._lock:
+                    receiver.connections += 1
+                body = b"x" * receiver.length
+                head = f"HTTP/1.1 200 OK\r\ncontent-length: {len(body)}\r\n"
+                head += "x-padding: " + "p" * receiver.length + "\r\n\r\n"
+                if receiver.phase == "headers":
+                    prompt, dripped = b"", head.encode() + body
+                else:
+                    prompt, dripped = head.encode(), body
+                try:
+                    self.wfile.write(prompt)
+                    self.wfile.flush()
+                    for index in range(len(dripped)):
+                        self.wfile.write(dripped[index : index + 1])
+                        self.wfile.flush()
+                        if index < receiver.length:
+                            time.sleep(receiver.every)
+                except (BrokenPipeError, ConnectionResetError):
+                    with receiver._lock:
+                        receiver.hung_up_early += 1
+                    self.close_connection = True
+                    return
+                with receiver._lock:
+                    receiver.completed += 1
+
+            def log_message(self, *args):
+                pass
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@pytest.fixture
+def drip_receiver():
+    """make(phase=...) starts a DripReceiver; all are shut down after the test."""
+    started: list[DripReceiver] = []
+
+    def make(**kwargs) -> DripReceiver:
+        server = DripReceiver(**kwargs)
+        server.thread.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.server.shutdown()
+        server.server.server_close()

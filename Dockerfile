@@ -20,7 +20,7 @@ COPY . .
 # collectstatic needs settings to load, not a database or Redis: give it throwaway values.
 RUN DEBUG=false SECRET_KEY=collectstatic-only DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 python manage.py collectstatic --noinput \
-    && mkdir -p /app/var/media && chown -R acme:acme /app/var
+    && mkdir -p /app/var/media && chown -R acme:acme /app/var && chmod 700 /app/var
 
 USER acme
 EXPOSE 8000

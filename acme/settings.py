@@ -187,6 +187,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.tasks.delete_expired_files",
         "schedule": 3600.0,
     },
+    # Finished webhook deliveries and their attempts past WEBHOOKS_DELIVERY_RETENTION_DAYS.
+    "webhooks-delete-expired-deliveries": {
+        "task": "webhooks.tasks.delete_expired_deliveries",
+        "schedule": 3600.0,
+    },
+    # Expired sessions (what `manage.py clearsessions` does), in batches.
+    "sessions-clear-expired": {
+        "task": "acme.tasks.clear_expired_sessions",
+        "schedule": 3600.0,
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -321,6 +331,8 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", defa
 WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=15)
 WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
 WEBHOOKS_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOKS_TOTAL_TIMEOUT_SECONDS", default=10.0)
+# Finished deliveries and their attempts are deleted after this many days (0 keeps them).
+WEBHOOKS_DELIVERY_RETENTION_DAYS = env.float("WEBHOOKS_DELIVERY_RETENTION_DAYS", default=30.0)
 # Soft time limit of a webhook task (one attempt, or an endpoint's drain, which starts no
 # attempt it could not finish in time); must exceed connect + total timeout.
 WEBHOOKS_TASK_TIME_LIMIT_SECONDS = env.float("WEBHOOKS_TASK_TIME_LIMIT_SECONDS", default=120.0)

@@ -99,6 +99,9 @@ class Delivery(models.Model):
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
 
+    # A delivery in one of these is done; only these are deleted after the retention period.
+    FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED)
+
     # Indexed by delivery_endpoint_log (leading column).
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
@@ -140,6 +143,12 @@ class Delivery(models.Model):
             ),
             # The delivery log: `WHERE endpoint_id = %s [AND status = %s] ORDER BY created_at DESC`.
             models.Index(fields=["endpoint", "-created_at", "-id"], name="delivery_endpoint_log"),
+            # The retention sweep: finished deliveries by completion time.
+            models.Index(
+                fields=["completed_at"],
+                name="delivery_finished",
+                condition=models.Q(status__in=["succeeded", "failed"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -147,7 +156,7 @@ class Delivery(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED}
+        return self.status in self.FINAL_STATUSES
 
 
 class DeliveryAttempt(models.Model):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 
-from webhooks import delivery, poller
+from acme.lib.batched_delete import DEFAULT_BATCH_SIZE
+from webhooks import delivery, poller, retention
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="webhooks.tasks.send_delivery", ignore_result=True)
@@ -19,3 +24,12 @@ def send_due_deliveries() -> int:
     queued = poller.dispatch_due()
     queued += poller.recover_stale()
     return queued
+
+
+@shared_task(name="webhooks.tasks.delete_expired_deliveries", ignore_result=True)
+def delete_expired_deliveries(batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Beat: delete finished deliveries (and attempts) past WEBHOOKS_DELIVERY_RETENTION_DAYS."""
+    deleted = retention.deliveries_delete_expired(batch_size=batch_size)
+    if deleted:
+        logger.info("deleted %s webhook deliveries past their retention", deleted)
+    return deleted

@@ -1,0 +1,32 @@
+"""Deleting many rows without one long statement: a batch at a time, each committed alone.
+
+A retention sweep over months of rows as one DELETE would hold its row locks (and bloat
+the WAL in one go) until it ends; small batches let other writers in between. Rows another
+transaction holds are skipped this time and deleted by a later sweep.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+def delete_in_batches(queryset: QuerySet, *, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Delete the rows `queryset` selects (with what cascades from them), `batch_size` per
+    transaction; returns how many rows of the queryset's model were deleted."""
+    model = queryset.model
+    deleted = 0
+    while True:
+        with transaction.atomic():
+            keys = list(
+                queryset.order_by()
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if keys:
+                model._base_manager.filter(pk__in=keys).delete()
+        deleted += len(keys)
+        if len(keys) < batch_size:
+            return deleted

@@ -23,6 +23,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 
 from imports import progress
+from imports.event_data import ImportEventData
 from imports.models import ImportJob
 from webhooks.events import emit
 
@@ -149,17 +150,7 @@ def import_job_heartbeat(*, job_id: int, attempt: int, phase: str) -> bool:
 
 
 def _event_data(job: ImportJob) -> dict:
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "file": job.original_name,
-        "validate_only": job.validate_only,
-        **progress.counts(job),
-        "unknown_columns": job.unknown_columns,
-        "error": job.error or None,
-        "started_at": job.started_at.isoformat() if job.started_at else None,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }
+    return dict(ImportEventData(job).data)
 
 
 def _apply_result(job: ImportJob, result) -> None:

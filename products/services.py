@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 
+from products.event_data import ProductEventData, ProductsDeletedAllEventData
 from products.models import Product
 from webhooks import events
 
@@ -61,15 +62,7 @@ def catalogue_write():
 
 def product_payload(product: Product) -> dict[str, Any]:
     """The event data for one product (the API's JSON fields)."""
-    return {
-        "id": product.id,
-        "sku": product.sku,
-        "name": product.name,
-        "description": product.description,
-        "active": product.active,
-        "created_at": product.created_at.isoformat() if product.created_at else None,
-        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
-    }
+    return dict(ProductEventData(product).data)
 
 
 def normalize_sku(sku: str) -> str:
@@ -185,5 +178,5 @@ def products_delete_all() -> int:
         (count,) = cursor.fetchone()
         cursor.execute(f"TRUNCATE {table}")
         cursor.execute("SET LOCAL lock_timeout = DEFAULT")
-    events.emit("products.deleted_all", {"count": count})
+    events.emit("products.deleted_all", dict(ProductsDeletedAllEventData({"count": count}).data))
     return count

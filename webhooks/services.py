@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webhooks.endpoint_locks import lock_endpoint, share_endpoint
+from webhooks.event_data import TestEventData
 from webhooks.events import enqueue_after_commit, new_msg_id
 from webhooks.models import (
     ROTATION_OVERLAP_HOURS_DEFAULT,
@@ -108,6 +109,9 @@ def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     _lock(endpoint).delete()
 
 
+TEST_MESSAGE = "Test delivery from Acme."
+
+
 @transaction.atomic
 def endpoint_send_test(*, endpoint: WebhookEndpoint) -> Delivery:
     """Queue one test delivery; the worker sends it (one attempt, no retries)."""
@@ -120,7 +124,7 @@ def endpoint_send_test(*, endpoint: WebhookEndpoint) -> Delivery:
         payload={
             "type": TEST_EVENT_TYPE,
             "timestamp": now.isoformat(),
-            "data": {"endpoint_id": endpoint.id, "message": "Test delivery from Acme."},
+            "data": dict(TestEventData({"endpoint_id": endpoint.id, "message": TEST_MESSAGE}).data),
         },
         msg_id=new_msg_id(),
         is_test=True,

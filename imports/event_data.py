@@ -1,0 +1,30 @@
+"""The `data` of `import.completed` and `import.failed`. The import services build it with
+this serializer and the OpenAPI schema documents it from it (webhooks.payload_schema)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from imports.models import ImportJob
+
+
+class ImportEventData(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ImportJob.Status.choices)
+    file = serializers.CharField(source="original_name", help_text="The uploaded file's name.")
+    validate_only = serializers.BooleanField()
+    rows_read = serializers.IntegerField()
+    rows_valid = serializers.IntegerField()
+    rows_rejected = serializers.IntegerField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    unknown_columns = serializers.ListField(child=serializers.CharField())
+    error = serializers.CharField(allow_null=True, help_text="Why it failed; null if it did not.")
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, job: ImportJob) -> dict:
+        data = super().to_representation(job)
+        data["error"] = data["error"] or None
+        return data

@@ -334,6 +334,9 @@ WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", defa
 WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=15)
 WEBHOOKS_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOKS_CONNECT_TIMEOUT_SECONDS", default=3.0)
 WEBHOOKS_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOKS_TOTAL_TIMEOUT_SECONDS", default=10.0)
+# Endpoints' rate limits count per window of this many seconds: a minute. Shorter windows are
+# for benchmarks and tests (bench/webhooks_backlog.py).
+WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS = env.int("WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS", default=60)
 # Finished deliveries and their attempts are deleted after this many days (0 keeps them).
 WEBHOOKS_DELIVERY_RETENTION_DAYS = env.float("WEBHOOKS_DELIVERY_RETENTION_DAYS", default=30.0)
 # Soft time limit of a webhook task (one attempt, or an endpoint's drain, which starts no

@@ -4,7 +4,9 @@ State of a delivery (see models.Delivery.Status):
   QUEUED --claim--> SENDING --2xx--> SUCCEEDED
                             --410, other 4xx, 3xx, refused target, schedule exhausted--> FAILED
                             --429/5xx/timeout/connection error--> retry at next_attempt_at
-                            --over the rate limit--> wait for the next window (no attempt)
+                            --over the rate limit--> WAITING (no attempt; see webhooks.backlog)
+  QUEUED --claim, while its endpoint has a backlog--> WAITING
+  WAITING --the endpoint's drain, oldest first, a window's budget at a time--> SENDING
 A wait of at most COUNTDOWN_MAX_SECONDS goes back to QUEUED with a Celery countdown; a longer
 one goes to PENDING, and webhooks.poller (send_due_deliveries) queues it when `next_attempt_at`
 comes: due times live in PostgreSQL, never only in the broker, whose visibility timeout would
@@ -30,7 +32,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from urllib3.util.timeout import Timeout
 
-from webhooks import ratelimit
+from webhooks import backlog, ratelimit
 from webhooks.deadline import Deadline, install
 from webhooks.endpoint_locks import share_endpoint
 from webhooks.events import enqueue_after_commit
@@ -198,22 +200,33 @@ def _relaxed_commit() -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-# One round trip: the conditional UPDATE that claims the row returns it.
+# One round trip: the conditional UPDATE that claims the row returns it. The row becomes
+# SENDING, or WAITING when its endpoint already has deliveries waiting for a rate window
+# (it joins the end of that backlog, so the endpoint's deliveries stay in order).
 _CLAIM_SQL = """
 WITH claimed AS (
-    UPDATE webhooks_delivery SET status = %s, claimed_at = %s
-    WHERE id = %s AND status = %s AND next_attempt_at <= %s
-    RETURNING *
+    UPDATE webhooks_delivery AS d SET
+        status = CASE WHEN EXISTS (
+            SELECT 1 FROM webhooks_delivery AS w
+            WHERE w.endpoint_id = d.endpoint_id AND w.status = %s
+        ) THEN %s ELSE %s END,
+        claimed_at = %s
+    WHERE d.id = %s AND d.status = %s AND d.next_attempt_at <= %s
+    RETURNING d.*
 )
 SELECT * FROM claimed
 """
 
 
 def claim(delivery_id: int) -> Delivery | None:
-    """QUEUED -> SENDING once it is due, returning the row; a duplicate or early message (or
-    a delivery deleted with its endpoint) claims nothing."""
+    """QUEUED -> SENDING (or WAITING, behind its endpoint's backlog) once it is due, returning
+    the row; a duplicate or early message (or a delivery deleted with its endpoint) claims
+    nothing."""
     now = timezone.now()
+    waiting = Delivery.Status.WAITING
     params = [
+        waiting,
+        waiting,
         Delivery.Status.SENDING,
         now,
         delivery_id,
@@ -224,10 +237,13 @@ def claim(delivery_id: int) -> Delivery | None:
 
 
 def send(delivery_id: int) -> None:
-    """Steps: claim the row; check the endpoint; take a rate-limit slot (or wait for the next
-    window); POST the signed payload; record the attempt and the delivery's next state."""
+    """Steps: claim the row (behind its endpoint's backlog if it has one); check the
+    endpoint; take a rate-limit slot, or wait for the endpoint's drain; attempt it."""
     delivery = claim(delivery_id)
     if delivery is None:
+        return
+    if delivery.status == Delivery.Status.WAITING:
+        backlog.schedule_drain(delivery.endpoint_id)  # (one is scheduled already, as a rule)
         return
     endpoint = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).first()
     if endpoint is None:  # deleted a moment ago, and this delivery with it
@@ -238,8 +254,19 @@ def send(delivery_id: int) -> None:
         return
     decision = ratelimit.acquire(endpoint_id=endpoint.id, limit=endpoint.rate_limit)
     if not decision.allowed:
-        # Not an attempt: it goes out in a later window, never dropped.
-        _schedule(delivery, decision.retry_in + random.uniform(0, 2))
+        # Not an attempt: the endpoint's drain sends it in a later window, never dropped.
+        backlog.wait_for_window(delivery)
+        backlog.schedule_drain(endpoint.id, decision.retry_in)
+        return
+    attempt(delivery)
+
+
+def attempt(delivery: Delivery) -> None:
+    """POST a claimed (SENDING) delivery, whose `endpoint` is loaded and has granted a rate
+    slot, signed; record the attempt and the delivery's next state."""
+    endpoint = delivery.endpoint
+    if not endpoint.enabled and not delivery.is_test:
+        _finish(delivery, Delivery.Status.FAILED, error="Endpoint is disabled")
         return
     attempted_at = timezone.now()
     body = body_of(delivery.payload)
@@ -254,7 +281,7 @@ def send(delivery_id: int) -> None:
         record(delivery, outcome, attempted_at=attempted_at)
     except IntegrityError:
         # The endpoint (and so this delivery) was deleted while the request was in flight.
-        logger.info("delivery %s vanished while being sent", delivery_id)
+        logger.info("delivery %s vanished while being sent", delivery.id)
 
 
 @transaction.atomic

@@ -90,8 +90,11 @@ class WebhookEndpoint(models.Model):
 
 class Delivery(models.Model):
     class Status(models.TextChoices):
-        # Waiting in PostgreSQL for `next_attempt_at` (a retry, or the rate limit's next window).
+        # Waiting in PostgreSQL for `next_attempt_at` (a long retry wait).
         PENDING = "pending", "Pending"
+        # Over the endpoint's rate limit: the endpoint's drain sends it, in order, in a later
+        # window (webhooks.drain); nothing touches the row while it waits.
+        WAITING = "waiting", "Waiting for the rate limit"
         # A message for it is in the Celery queue.
         QUEUED = "queued", "Queued"
         # A worker claimed it and is sending it now.
@@ -143,6 +146,13 @@ class Delivery(models.Model):
             ),
             # The delivery log: `WHERE endpoint_id = %s [AND status = %s] ORDER BY created_at DESC`.
             models.Index(fields=["endpoint", "-created_at", "-id"], name="delivery_endpoint_log"),
+            # The drain's next delivery: `WHERE endpoint_id = %s AND status = 'waiting'
+            # ORDER BY id LIMIT 1`, and the poller's endpoints with a backlog.
+            models.Index(
+                fields=["endpoint", "id"],
+                name="delivery_waiting",
+                condition=models.Q(status="waiting"),
+            ),
             # The retention sweep: finished deliveries by completion time.
             models.Index(
                 fields=["completed_at"],

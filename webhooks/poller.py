@@ -1,7 +1,8 @@
 """The periodic side of delivery (task send_due_deliveries, run by beat every
-WEBHOOKS_POLL_SECONDS): queue deliveries whose due time has come, and recover the ones whose
-message or worker was lost. Rows are picked with SELECT ... FOR UPDATE SKIP LOCKED, so several
-pollers never queue the same delivery twice at once.
+WEBHOOKS_POLL_SECONDS): queue deliveries whose due time has come, recover the ones whose
+message or worker was lost, and see that every rate-limited backlog has its drain. Rows are
+picked with SELECT ... FOR UPDATE SKIP LOCKED, so several pollers never queue the same delivery
+twice at once.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from webhooks import backlog
 from webhooks.events import enqueue_after_commit
 from webhooks.models import Delivery
 
@@ -77,3 +79,12 @@ def recover_stale(*, batch: int = 500) -> int:
             enqueue_after_commit(ids)
             logger.warning("re-queued %d stale webhook deliveries", len(ids))
     return len(ids)
+
+
+def drain_backlogs() -> int:
+    """Schedule a drain for every endpoint with waiting deliveries and none scheduled (a drain
+    lost with its worker, or one that could not be sent); returns how many endpoints wait."""
+    endpoint_ids = backlog.endpoints_with_backlog()
+    for endpoint_id in endpoint_ids:
+        backlog.schedule_drain(endpoint_id)
+    return len(endpoint_ids)

@@ -1,17 +1,19 @@
 """Per-endpoint rate limit shared by every worker process and host: one atomic Lua script.
 
-A fixed window of WINDOW_SECONDS aligned on Redis' own clock (so hosts with skewed clocks agree),
-counted in one hash per endpoint: `acme:webhooks:rate:<endpoint id>` = {w: window index, n: count}.
-A request over the limit is not counted; the caller reschedules it for the next window.
+A fixed window of WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS (a minute; shorter only for benchmarks and
+tests) aligned on Redis' own clock (so hosts with skewed clocks agree), counted in one hash per
+endpoint: `acme:webhooks:rate:<endpoint id>` = {w: window index, n: count}. A request over the
+limit is not counted; the delivery waits for the endpoint's drain (webhooks.drain).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from acme.lib.redis_client import get_redis
 
-WINDOW_SECONDS = 60
 KEY_PREFIX = "acme:webhooks:rate:"
 
 # KEYS[1] = the endpoint's hash; ARGV[1] = limit per window; ARGV[2] = window in seconds.
@@ -49,15 +51,43 @@ class Decision:
     retry_in: float
 
 
-_script = None
+# KEYS[1] = the endpoint's hash; ARGV[1] = window in seconds. Gives back one slot taken in
+# the current window (a drain that found nothing left to send).
+_RELEASE = """
+local window_ms = tonumber(ARGV[1]) * 1000
+local t = redis.call('TIME')
+local current = math.floor((tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) / window_ms)
+if tonumber(redis.call('HGET', KEYS[1], 'w') or '-1') == current
+   and tonumber(redis.call('HGET', KEYS[1], 'n') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[1], 'n', -1)
+end
+return 0
+"""
+
+_scripts: dict[str, object] = {}
 
 
-def acquire(*, endpoint_id: int, limit: int, window_seconds: int = WINDOW_SECONDS) -> Decision:
+def _run(source: str, *, keys: list[str], args: list) -> list:
+    script = _scripts.get(source)
+    if script is None:
+        script = _scripts[source] = get_redis().register_script(source)
+    return script(keys=keys, args=args)
+
+
+def window() -> int:
+    return settings.WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS
+
+
+def acquire(*, endpoint_id: int, limit: int, window_seconds: int | None = None) -> Decision:
     """Take one slot of the endpoint's current window, if one is left."""
-    global _script
-    if _script is None:
-        _script = get_redis().register_script(_ACQUIRE)
-    allowed, count, wait_ms = _script(
-        keys=[f"{KEY_PREFIX}{endpoint_id}"], args=[max(int(limit), 0), window_seconds]
+    allowed, count, wait_ms = _run(
+        _ACQUIRE,
+        keys=[f"{KEY_PREFIX}{endpoint_id}"],
+        args=[max(int(limit), 0), window_seconds or window()],
     )
     return Decision(allowed=bool(allowed), count=int(count), retry_in=int(wait_ms) / 1000)
+
+
+def release(*, endpoint_id: int, window_seconds: int | None = None) -> None:
+    """Give back a slot taken in the current window and not used."""
+    _run(_RELEASE, keys=[f"{KEY_PREFIX}{endpoint_id}"], args=[window_seconds or window()])

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 
 from acme.lib.batched_delete import DEFAULT_BATCH_SIZE
-from webhooks import delivery, poller, retention
+from webhooks import delivery, drain, poller, retention
 
 logger = logging.getLogger(__name__)
 
@@ -18,11 +18,18 @@ def send_delivery(delivery_id: int) -> None:
     delivery.send(delivery_id)
 
 
+@shared_task(name="webhooks.tasks.drain_endpoint", ignore_result=True)
+def drain_endpoint(endpoint_id: int) -> None:
+    """Send an endpoint's deliveries waiting for its rate window, in order (webhooks.drain)."""
+    drain.drain(endpoint_id)
+
+
 @shared_task(name="webhooks.tasks.send_due_deliveries", ignore_result=True)
 def send_due_deliveries() -> int:
     """Run by beat every WEBHOOKS_POLL_SECONDS: queue due retries, recover lost ones."""
     queued = poller.dispatch_due()
     queued += poller.recover_stale()
+    poller.drain_backlogs()
     return queued
 
 

@@ -23,7 +23,7 @@ from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
 # The log's status filter: what a person asks, mapped to delivery states.
 STATUS_FILTERS = {
-    "waiting": ("Waiting", ["pending", "queued", "sending"]),
+    "waiting": ("Waiting", ["pending", "waiting", "queued", "sending"]),
     "succeeded": ("Succeeded", ["succeeded"]),
     "failed": ("Failed", ["failed"]),
 }

@@ -24,4 +24,4 @@ RUN DEBUG=false SECRET_KEY=collectstatic-only DATABASE_URL=postgres://build@loca
 
 USER acme
 EXPOSE 8000
-CMD ["gunicorn", "acme.wsgi", "--config", "gunicorn.conf.py"]
+CMD ["gunicorn", "acme.asgi:application", "--config", "gunicorn.conf.py"]

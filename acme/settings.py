@@ -68,6 +68,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "acme.urls"
 WSGI_APPLICATION = "acme.wsgi.application"
+# Threads per web process for ordinary requests (acme/asgi.py); event streams need none.
+WEB_THREADS = env.int("WEB_THREADS", default=4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
@@ -255,9 +257,11 @@ USE_TZ = True
 
 # --- API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: a request without credentials gets 401 with a `WWW-Authenticate: Token`
+    # challenge (with sessions first, DRF answers 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["acme.lib.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [

@@ -1,14 +1,21 @@
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from django.http import FileResponse, StreamingHttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from acme.lib.event_streams import SSE_CONTENT_TYPE, EventStreamRenderer, event_stream
 from acme.lib.permissions import ModelPermissions
 from imports import services
+from imports.downloads import CSVRenderer, report_response
+from imports.event_stream import job_event_stream
 from imports.models import ImportJob
 from imports.serializers import ImportJobCreateSerializer, ImportJobSerializer
 from imports.uploads import too_large_message
@@ -24,6 +31,13 @@ class ImportJobPermissions(ModelPermissions):
         if getattr(view, "action", None) in ("cancel", "retry"):
             return request.user.has_perm("imports.change_importjob")
         return True
+
+
+REFUSALS = {
+    401: OpenApiResponse(description="No credentials (a token or a session)."),
+    403: OpenApiResponse(description="No permission to view imports."),
+    404: OpenApiResponse(description="No such import."),
+}
 
 
 class ImportJobViewSet(
@@ -79,3 +93,48 @@ class ImportJobViewSet(
         except services.ImportJobError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return Response(ImportJobSerializer(job, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        responses={
+            (200, SSE_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="`progress` events (the job's live state, as JSON) while it "
+                "runs, a `: keep-alive` comment when nothing changed for 15 s, then one "
+                "`done` event with the final state, and the stream ends.",
+            ),
+            **REFUSALS,
+        },
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, EventStreamRenderer])
+    @event_stream
+    def events(self, request: Request, pk=None) -> StreamingHttpResponse:
+        """Follow the import as server-sent events (text/event-stream) until it ends.
+
+        Each event's data is the same live state as `progress`, with `counts`, `outcome` and
+        `report_url` once finished. Open connections hold no server thread: follow freely."""
+        job = self.get_object()
+        return job_event_stream(request, job.pk, add_links=self._state_links)
+
+    def _state_links(self, state: dict) -> dict:
+        url = self.request.build_absolute_uri
+        state["url"] = url(reverse("import-detail", args=[state["id"]]))
+        state["report_url"] = (
+            url(reverse("import-report", args=[state["id"]])) if state.get("has_report") else None
+        )
+        return state
+
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description="The rejected records: record number, line, reason, then the "
+                "record's original fields.",
+            ),
+            **REFUSALS,
+            404: OpenApiResponse(description="No such import, or it rejected nothing."),
+        },
+    )
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer])
+    def report(self, request: Request, pk=None) -> FileResponse:
+        """Download the error report of an import that rejected records (`error_report_url`)."""
+        return report_response(self.get_object())

@@ -18,7 +18,7 @@ from typing import Any
 
 from redis import RedisError
 
-from acme.lib.redis_client import get_redis
+from acme.lib.redis_client import get_async_redis, get_redis
 from imports.models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,10 @@ def cancel_requested(job_id: int) -> bool:
 
 def read(job_id: int) -> dict[str, Any] | None:
     """The live state, typed, or None when there is none."""
-    raw = get_redis().hgetall(progress_key(job_id))
+    return _typed(get_redis().hgetall(progress_key(job_id)))
+
+
+def _typed(raw: dict[str, str]) -> dict[str, Any] | None:
     if not raw:
         return None
     state: dict[str, Any] = {}
@@ -214,32 +217,58 @@ def snapshot(job_id: int) -> dict[str, Any] | None:
     Returns None when the job does not exist.
     """
     live = read(job_id)
-    if live and live.get("status") in ("queued", "running"):
-        phase = live.get("phase") or None
-        return {
-            "id": job_id,
-            "status": live["status"],
-            "phase": phase,
-            "phase_label": PHASE_LABELS.get(phase) if phase else None,
-            "step": live.get("step"),
-            "records_processed": live.get("records_processed") or 0,
-            "bytes_processed": live.get("bytes_processed"),
-            "bytes_total": live.get("bytes_total"),
-            "percent": live.get("percent"),
-            "rate": live.get("rate"),
-            "eta_seconds": live.get("eta_seconds"),
-            "updated_at": live.get("updated_at"),
-            "finished": False,
-            "live": True,
-            "validate_only": None,
-            "outcome": None,
-            "cancel_requested": cancel_requested(job_id),
-            "counts": None,
-            "unknown_columns": None,
-            "durations": None,
-            "error": None,
-            "has_report": False,
-        }
+    if _is_live(live):
+        return _live_snapshot(job_id, live, cancel_requested(job_id))
+    return _row_snapshot(job_id)
+
+
+async def live_snapshot_async(job_id: int) -> dict[str, Any] | None:
+    """snapshot() of a live job for code on an event loop (one Redis round trip, no thread);
+    None when the job is not live (finished, not found, or its key is gone): then the row
+    answers, through snapshot() in a thread."""
+    pipe = get_async_redis().pipeline(transaction=False)
+    pipe.hgetall(progress_key(job_id))
+    pipe.exists(cancel_key(job_id))
+    raw, cancel = await pipe.execute()
+    live = _typed(raw)
+    if _is_live(live):
+        return _live_snapshot(job_id, live, bool(cancel))
+    return None
+
+
+def _is_live(live: dict[str, Any] | None) -> bool:
+    return bool(live) and live.get("status") in ("queued", "running")
+
+
+def _live_snapshot(job_id: int, live: dict[str, Any], cancel: bool) -> dict[str, Any]:
+    phase = live.get("phase") or None
+    return {
+        "id": job_id,
+        "status": live["status"],
+        "phase": phase,
+        "phase_label": PHASE_LABELS.get(phase) if phase else None,
+        "step": live.get("step"),
+        "records_processed": live.get("records_processed") or 0,
+        "bytes_processed": live.get("bytes_processed"),
+        "bytes_total": live.get("bytes_total"),
+        "percent": live.get("percent"),
+        "rate": live.get("rate"),
+        "eta_seconds": live.get("eta_seconds"),
+        "updated_at": live.get("updated_at"),
+        "finished": False,
+        "live": True,
+        "validate_only": None,
+        "outcome": None,
+        "cancel_requested": cancel,
+        "counts": None,
+        "unknown_columns": None,
+        "durations": None,
+        "error": None,
+        "has_report": False,
+    }
+
+
+def _row_snapshot(job_id: int) -> dict[str, Any] | None:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None:
         return None

@@ -73,20 +73,22 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return {key: state.get(key) for key in LiveProgressSerializer().fields}
 
     def _url(self, name: str, job: ImportJob) -> str:
-        path = reverse(f"imports:{name}", args=[job.pk])
+        path = reverse(name, args=[job.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
     def get_error_report_url(self, job: ImportJob) -> str | None:
-        return self._url("report", job) if job.error_report else None
+        """The CSV of rejected records, for token or session clients (None when none)."""
+        return self._url("import-report", job) if job.error_report else None
 
     def get_progress_url(self, job: ImportJob) -> str:
         """JSON progress, the same as the page polls."""
-        return self._url("progress", job)
+        return self._url("imports:progress", job)
 
     def get_events_url(self, job: ImportJob) -> str:
-        """Server-sent events (text/event-stream) until the import finishes."""
-        return self._url("events", job)
+        """Server-sent events (text/event-stream) until the import finishes, for token or
+        session clients."""
+        return self._url("import-events", job)
 
 
 class ImportJobCreateSerializer(serializers.Serializer):

@@ -5,10 +5,6 @@ Views validate input, call a service and render; live state comes from imports/p
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -25,15 +21,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from acme.lib.event_streams import event_stream
 from acme.lib.pages import PAGE_SIZES, page_size, wants_json
 from imports import progress, services
+from imports.downloads import report_response
+from imports.event_stream import job_event_stream
 from imports.forms import ImportUploadForm
 from imports.models import ImportJob
 from imports.uploads import too_large_message
 
-SSE_POLL_SECONDS = 0.5
-SSE_KEEPALIVE_SECONDS = 15
-SSE_MAX_SECONDS = 6 * 3600
 # The row of phase steps on the progress panel (imports-progress.js uses the same keys).
 STEPS = [
     ("uploading", "Uploading"),
@@ -169,51 +165,18 @@ def _with_links(state: dict) -> dict:
     return state
 
 
+@event_stream
 @require_GET
+@permission_required("imports.view_importjob", raise_exception=True)
 def job_events(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Server-sent events: a `progress` event whenever the state changes, then one `done`
-    event with the final state, and the stream ends."""
+    """Server-sent events of the job's progress (imports/event_stream.py)."""
     get_object_or_404(ImportJob.objects.only("pk"), pk=pk)
-    response = StreamingHttpResponse(_event_stream(pk), content_type="text/event-stream")
-    response["Cache-Control"] = "no-store"
-    response["X-Accel-Buffering"] = "no"  # let nginx pass events through unbuffered
-    return response
-
-
-def _event_stream(job_id: int) -> Iterator[str]:
-    yield "retry: 2000\n\n"
-    started = last_sent = time.monotonic()
-    last_data = None
-    while time.monotonic() - started < SSE_MAX_SECONDS:
-        state = progress.snapshot(job_id)
-        if state is None:
-            yield 'event: error\ndata: {"error": "the import was deleted"}\n\n'
-            return
-        data = json.dumps(_with_links(state))
-        if state["finished"]:
-            yield f"event: done\ndata: {data}\n\n"
-            return
-        if data != last_data:
-            yield f"event: progress\ndata: {data}\n\n"
-            last_data = data
-            last_sent = time.monotonic()
-        elif time.monotonic() - last_sent > SSE_KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
-            last_sent = time.monotonic()
-        time.sleep(SSE_POLL_SECONDS)
+    return job_event_stream(request, pk, add_links=_with_links)
 
 
 @require_GET
 def job_report(request: HttpRequest, pk: int) -> FileResponse:
-    job = get_object_or_404(ImportJob, pk=pk)
-    if not job.error_report:
-        raise Http404("This import has no error report.")
-    return FileResponse(
-        job.error_report.open("rb"),
-        as_attachment=True,
-        filename=f"import-{job.pk}-rejected-records.csv",
-        content_type="text/csv; charset=utf-8",
-    )
+    return report_response(get_object_or_404(ImportJob, pk=pk))
 
 
 @require_POST

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 from tests.support.browser import BrowserProblems
+from tests.support.server import WebServerProcess
 from tests.support.worker import WorkerProcess
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
@@ -77,6 +78,16 @@ def celery_worker(django_db_setup, django_db_blocker):
         worker = WorkerProcess(name="session").start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup, django_db_blocker):
+    """The site's real web server (what `make run` serves) for the session; tests reaching it
+    need `transaction=True` data."""
+    with django_db_blocker.unblock():
+        server = WebServerProcess(name="session").start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

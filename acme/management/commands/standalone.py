@@ -47,10 +47,7 @@ class Command(BaseCommand):
             )
 
         python = sys.executable
-        commands = {
-            "web": [python, "-m", "gunicorn", "acme.wsgi", "--config", "gunicorn.conf.py",
-                    "--bind", bind],
-        }  # fmt: skip
+        commands = {"web": web_command(bind)}
         if not no_worker:
             # One worker per queue, so a slow kind of work never holds up another.
             for kind, queue in settings.ACME_QUEUES.items():
@@ -70,6 +67,12 @@ class Command(BaseCommand):
             stopped = embedded.stop(settings.VAR_DIR, only=set(embedded.started_here))
             self.stdout.write(f"stopped embedded {', '.join(stopped)}")
         sys.exit(exit_code)
+
+
+def web_command(bind: str) -> list[str]:
+    """The web server: gunicorn with uvicorn workers serving acme/asgi.py (gunicorn.conf.py)."""
+    return [sys.executable, "-m", "gunicorn", "acme.asgi:application",
+            "--config", "gunicorn.conf.py", "--bind", bind]  # fmt: skip
 
 
 def run_together(commands: dict[str, list[str]]) -> int:

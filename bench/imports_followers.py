@@ -29,6 +29,7 @@ import asyncio
 import logging
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -162,8 +163,13 @@ def wait_for(check, timeout: float) -> bool:
 
 
 def job_status(base: str, token: str, job_id: int) -> str:
+    """The job's status, or "unanswered" when the server does not answer within 60 s."""
     headers = {"Authorization": f"Token {token}"}
-    return httpx.get(f"{base}/api/imports/{job_id}/", headers=headers, timeout=60).json()["status"]
+    try:
+        response = httpx.get(f"{base}/api/imports/{job_id}/", headers=headers, timeout=60)
+        return response.json()["status"]
+    except httpx.HTTPError:
+        return "unanswered"
 
 
 def upload(base: str, token: str, path: Path) -> int:
@@ -184,8 +190,12 @@ def main() -> None:
     parser.add_argument("--server", choices=["asgi", "wsgi"], default="asgi")
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4)
+    parser.add_argument("--max-seconds", type=float, default=600,
+                        help="stop waiting for the import after this long")  # fmt: skip
     args = parser.parse_args()
 
+    # Ctrl-C or a kill still stops the server and the worker (the finally below).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     database_url = bench_db.ensure_database(bench_db.server_url(DATABASE))
     path = imports_web_worker.csv_file(args.rows)
     token = imports_web_worker.api_token(database_url)
@@ -232,14 +242,15 @@ def main() -> None:
         finished = threading.Event()
 
         def watch() -> None:
-            wait_for(lambda: job_status(base, token, job_id) not in ("queued", "running"), 1800)
+            ended = ("completed", "failed", "cancelled")
+            wait_for(lambda: job_status(base, token, job_id) in ended, args.max_seconds)
             finished.set()
 
         followers.start()
         threading.Thread(target=watch, daemon=True).start()
         during = api_latencies(base, token, args.clients, finished.is_set)
         connected_during = followers.connected
-        followers.join(timeout=60)
+        followers.join(timeout=120)
         within = (f"all within {followers.all_connected_after:.1f} s"
                   if followers.all_connected_after is not None else "not all")  # fmt: skip
         print(f"followers          {connected_during} of {args.followers} connected while the "

@@ -42,9 +42,10 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Stop the embedded PostgreSQL and Redis (they keep running between commands otherwise).
+# Stop the embedded PostgreSQL and Redis (they keep running between commands otherwise); the
+# production settings, so that nothing is started just to be stopped.
 stop: $(VENV)/.installed-run
-	$(BIN)/python manage.py embedded stop
+	DJANGO_SETTINGS_MODULE=acme.settings $(BIN)/python manage.py embedded stop
 
 clean: stop
 	rm -rf var staticfiles

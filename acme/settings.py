@@ -1,7 +1,10 @@
-"""Settings for Acme Products Importer.
+"""Settings for Acme Products Importer: what production (the Docker image) loads.
 
 Every knob is an environment variable with a safe default, documented in .env.example.
 A .env file next to manage.py is read when present; real environment variables win.
+Loading these settings starts nothing: DATABASE_URL and REDIS_URL name the servers, and
+without them the system checks and the Celery worker refuse to start (acme.lib.service_urls).
+On a developer machine, acme.settings_local starts embedded servers for the unset ones first.
 """
 
 from pathlib import Path
@@ -11,14 +14,14 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
-from acme.lib import queues, redis_urls
+from acme.lib import queues, redis_urls, var_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
-VAR_DIR = Path(env.str("ACME_VAR_DIR", default="") or BASE_DIR / "var")
+VAR_DIR = var_dir.from_environment(BASE_DIR)
 
 # --- Core -------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
@@ -88,15 +91,14 @@ TEMPLATES = [
 ]
 
 # --- PostgreSQL -------------------------------------------------------------------------
-# DATABASE_URL unset: an embedded PostgreSQL under var/ (the `embedded` extra).
-if env.str("DATABASE_URL", default=""):
+# Unset: no database (Django's dummy backend); the `services` check names what to set.
+DATABASE_URL = env.str("DATABASE_URL", default="")
+if DATABASE_URL:
     DATABASES = {"default": env.db("DATABASE_URL")}
     # A unix-socket directory may be given percent-encoded: postgres://user@%2Frun%2Fpostgresql/db
     DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 else:
-    from acme.lib.embedded import postgres_settings
-
-    DATABASES = {"default": postgres_settings(VAR_DIR)}
+    DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
 
 if env.bool("DATABASE_POOL", default=False):
     # psycopg's pool inside each process; Django requires CONN_MAX_AGE = 0 with it.
@@ -113,14 +115,9 @@ if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}
 
 # --- Redis: Celery broker, progress store and cache ---------------------------------------
-# REDIS_URL unset: an embedded Redis under var/ (the `embedded` extra).
+# Unset: no Redis; the `services` check and the Celery worker name what to set.
 REDIS_SSL_CERT_REQS = env.str("REDIS_SSL_CERT_REQS", default="required")
-if env.str("REDIS_URL", default=""):
-    REDIS_URL = env.str("REDIS_URL")
-else:
-    from acme.lib.embedded import redis_socket
-
-    REDIS_URL = redis_urls.from_socket(redis_socket(VAR_DIR))
+REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_CLIENT_URL = redis_urls.client_url(REDIS_URL)
 REDIS_CLIENT_OPTIONS = redis_urls.client_options(REDIS_URL, REDIS_SSL_CERT_REQS)
 

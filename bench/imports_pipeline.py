@@ -45,7 +45,7 @@ BASELINE_BATCH = 5000
 
 def _django_setup() -> None:
     sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings_local")
     import django
 
     django.setup()

@@ -75,7 +75,7 @@ def free_port() -> int:
 
 def api_token(database_url: str) -> str:
     os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings_local")
     os.environ.setdefault("DEBUG", "true")
     import django
 

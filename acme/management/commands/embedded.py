@@ -6,6 +6,8 @@ from acme.lib import embedded
 
 class Command(BaseCommand):
     help = "Stop the embedded PostgreSQL and Redis under var/ (they start on demand)."
+    # Runs under the production settings too (make stop), where the URLs may be unset.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["stop"])

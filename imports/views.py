@@ -28,6 +28,7 @@ from imports.downloads import report_response
 from imports.event_stream import job_event_stream
 from imports.forms import ImportUploadForm
 from imports.models import ImportJob
+from imports.permissions import CONTROL, START, VIEW
 from imports.uploads import too_large_message
 
 # The row of phase steps on the progress panel (imports-progress.js uses the same keys).
@@ -43,6 +44,7 @@ STEPS = [
 
 
 @require_GET
+@permission_required(VIEW, raise_exception=True)
 def job_list(request: HttpRequest) -> HttpResponse:
     jobs = ImportJob.objects.select_related("created_by")
     status = request.GET.get("status", "")
@@ -70,7 +72,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@permission_required("imports.add_importjob", raise_exception=True)
+@permission_required(START, raise_exception=True)
 def job_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = _bound_upload_form(request)
@@ -125,6 +127,7 @@ def _job_links(job: ImportJob) -> dict:
 
 
 @require_GET
+@permission_required(VIEW, raise_exception=True)
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
     state = progress.snapshot(job.pk) or progress.from_job(job)
@@ -136,8 +139,8 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "state": state,
             "links": _job_links(job),
             "steps": STEPS,
-            "can_cancel": job.can_cancel and request.user.has_perm("imports.change_importjob"),
-            "can_retry": job.can_retry and request.user.has_perm("imports.change_importjob"),
+            "can_cancel": job.can_cancel and request.user.has_perm(CONTROL),
+            "can_retry": job.can_retry and request.user.has_perm(CONTROL),
             "durations": sorted(job.durations.items(), key=lambda item: _phase_order(item[0])),
         },
     )
@@ -149,6 +152,7 @@ def _phase_order(phase: str) -> int:
 
 
 @require_GET
+@permission_required(VIEW, raise_exception=True)
 def job_progress(request: HttpRequest, pk: int) -> JsonResponse:
     state = progress.snapshot(pk)
     if state is None:
@@ -167,7 +171,7 @@ def _with_links(state: dict) -> dict:
 
 @event_stream
 @require_GET
-@permission_required("imports.view_importjob", raise_exception=True)
+@permission_required(VIEW, raise_exception=True)
 def job_events(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Server-sent events of the job's progress (imports/event_stream.py)."""
     get_object_or_404(ImportJob.objects.only("pk"), pk=pk)
@@ -175,12 +179,13 @@ def job_events(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 
 
 @require_GET
+@permission_required(VIEW, raise_exception=True)
 def job_report(request: HttpRequest, pk: int) -> FileResponse:
     return report_response(get_object_or_404(ImportJob, pk=pk))
 
 
 @require_POST
-@permission_required("imports.change_importjob", raise_exception=True)
+@permission_required(CONTROL, raise_exception=True)
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk)
     try:
@@ -198,7 +203,7 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("imports.change_importjob", raise_exception=True)
+@permission_required(CONTROL, raise_exception=True)
 def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob, pk=pk)
     try:

@@ -1,37 +1,17 @@
 """Every URL the project serves needs a login, except health checks, the login page and the
 site icon."""
 
-import re
-
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.acme.urlconf import concrete, walk
 
 PUBLIC = {"health", "health/ready", "accounts/login/", "admin/login/", "favicon.ico"}
-PLACEHOLDER = re.compile(r"<(?:\w+:)?(\w+)>")
-REGEX_GROUP = re.compile(r"\(\?P<\w+>[^)]*\)")
-
-
-def _concrete(route: str) -> str:
-    """A path for a route: parameters become 1; regex anchors (DRF's router) are dropped."""
-    route = PLACEHOLDER.sub("1", REGEX_GROUP.sub("1", route))
-    return route.replace("^", "").replace("$", "")
-
-
-def _walk(patterns, prefix=""):
-    for pattern in patterns:
-        route = prefix + str(pattern.pattern)
-        if "format" in route:
-            continue  # DRF's .json/.api suffix variants of the same views
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern):
-            yield route
 
 
 def _concrete_paths():
     paths = set()
-    for route in _walk(get_resolver().url_patterns):
-        path = _concrete(route)
+    for route in walk():
+        path = concrete(route)
         if path in PUBLIC or path.startswith("admin/"):
             continue
         paths.add("/" + path)

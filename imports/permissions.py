@@ -1,0 +1,27 @@
+"""Who may do what with imports: one rule for the pages, the API and the admin.
+
+Reading a job (its page, progress, event stream, error report: the rejected records' fields)
+needs `view`; starting one needs `add`; cancelling or retrying one needs `change`. The admin
+applies `view` itself and offers no writes.
+"""
+
+from __future__ import annotations
+
+from acme.lib.permissions import ModelPermissions
+
+VIEW = "imports.view_importjob"
+START = "imports.add_importjob"
+CONTROL = "imports.change_importjob"
+# API actions beyond the model permissions DRF maps from the method (POST would mean `add`).
+CONTROL_ACTIONS = ("cancel", "retry")
+
+
+class ImportJobPermissions(ModelPermissions):
+    """Reads need VIEW, POST needs START; the cancel and retry actions need CONTROL."""
+
+    def has_permission(self, request, view) -> bool:
+        if not super().has_permission(request, view):
+            return False
+        if getattr(view, "action", None) in CONTROL_ACTIONS:
+            return request.user.has_perm(CONTROL)
+        return True

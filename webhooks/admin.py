@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from webhooks import services
+from webhooks import alerts, services
 from webhooks.forms import EndpointForm
 from webhooks.models import (
     ROTATION_OVERLAP_HOURS_DEFAULT,
@@ -18,6 +18,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "enabled",
         "rate_limit",
         "consecutive_failures",
+        "disabled_at",
         "updated_at",
     ]
     list_filter = ["enabled"]
@@ -26,7 +27,10 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "secret",
         "previous_secret_expires_at",
         "disabled_reason",
+        "disabled_at",
         "consecutive_failures",
+        "last_exhausted_at",
+        "last_exhausted_error",
         "created_at",
         "updated_at",
     ]
@@ -47,6 +51,16 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         services.endpoint_delete(endpoint=obj)
+
+    def changelist_view(self, request, extra_context=None):
+        # The webhooks page's notices (webhooks.alerts): endpoints the system disabled,
+        # deliveries that ran out of retries.
+        if request.method == "GET":
+            for notice in alerts.notices():
+                self.message_user(
+                    request, f"{notice.at:%Y-%m-%d %H:%M} · {notice.text}", messages.WARNING
+                )
+        return super().changelist_view(request, extra_context)
 
     # Actions change endpoints: the `change` permission, as on the pages and the API.
     @admin.action(description="Send a test delivery", permissions=["change"])

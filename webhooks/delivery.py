@@ -32,7 +32,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from urllib3.util.timeout import Timeout
 
-from webhooks import backlog, ratelimit
+from webhooks import alerts, backlog, ratelimit
 from webhooks.deadline import Deadline, install
 from webhooks.endpoint_locks import share_endpoint
 from webhooks.events import enqueue_after_commit
@@ -317,7 +317,7 @@ def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> N
         return
     if outcome.status_code == 410 and not delivery.is_test:
         _finish(delivery, Delivery.Status.FAILED)
-        disable(endpoint, reason="The receiver answered 410 Gone")
+        alerts.disable_endpoint(endpoint.pk, reason="The receiver answered 410 Gone.")
         return
     if (
         outcome.retryable
@@ -333,6 +333,8 @@ def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> N
         return
     _finish(delivery, Delivery.Status.FAILED)
     if not delivery.is_test:
+        if outcome.retryable:  # a failure worth retrying, but the schedule is used up
+            alerts.delivery_exhausted(delivery, error=error)
         count_failure(endpoint, last_error=error)
 
 
@@ -377,13 +379,6 @@ def _finish(delivery: Delivery, status: str, *, error: str | None = None) -> Non
     )
 
 
-def disable(endpoint: WebhookEndpoint, *, reason: str) -> None:
-    stamp = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
-    WebhookEndpoint.objects.filter(pk=endpoint.pk, enabled=True).update(
-        enabled=False, disabled_reason=f"{reason} ({stamp}).", updated_at=timezone.now()
-    )
-
-
 def count_failure(endpoint: WebhookEndpoint, *, last_error: str) -> None:
     """One more failed delivery in a row; at the configured number the endpoint is disabled."""
     limit = settings.WEBHOOKS_DISABLE_AFTER_FAILURES
@@ -396,8 +391,8 @@ def count_failure(endpoint: WebhookEndpoint, *, last_error: str) -> None:
         .first()
     )
     if failures is not None and limit and failures >= limit:
-        disable(
-            endpoint,
+        alerts.disable_endpoint(
+            endpoint.pk,
             reason=f"Disabled after {failures} failed deliveries in a row; last error: "
-            f"{last_error or 'unknown'}",
+            f"{last_error or 'unknown'}.",
         )

@@ -38,6 +38,9 @@ class EventType(models.TextChoices):
     PRODUCTS_DELETED_ALL = "products.deleted_all", "products.deleted_all"
     IMPORT_COMPLETED = "import.completed", "import.completed"
     IMPORT_FAILED = "import.failed", "import.failed"
+    # Operational events (webhooks.alerts): the system gave up on an endpoint or a delivery.
+    WEBHOOK_ENDPOINT_DISABLED = "webhook.endpoint_disabled", "webhook.endpoint_disabled"
+    WEBHOOK_DELIVERY_EXHAUSTED = "webhook.delivery_exhausted", "webhook.delivery_exhausted"
 
 
 # Sent only by the "Send test" button; endpoints cannot subscribe to it.
@@ -56,8 +59,13 @@ class WebhookEndpoint(models.Model):
     rate_limit = models.PositiveIntegerField(
         default=60, help_text="Deliveries per minute at most, across all workers."
     )
-    # Set when the endpoint was turned off by the system (410 Gone, too many failures).
+    # Set when the endpoint was turned off by the system (410 Gone, too many failures);
+    # cleared when it is enabled again (webhooks.alerts).
     disabled_reason = models.CharField(max_length=500, blank=True, default="")
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    # The latest delivery that ran out of retries, until the endpoint is enabled again.
+    last_exhausted_at = models.DateTimeField(null=True, blank=True)
+    last_exhausted_error = models.CharField(max_length=500, blank=True, default="")
     # Failed deliveries in a row (a success resets it); see WEBHOOKS_DISABLE_AFTER_FAILURES.
     consecutive_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())

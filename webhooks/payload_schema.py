@@ -29,6 +29,8 @@ EVENT_DATA_SERIALIZERS: dict[str, str] = {
     EventType.PRODUCTS_DELETED_ALL: "products.event_data.ProductsDeletedAllEventData",
     EventType.IMPORT_COMPLETED: "imports.event_data.ImportEventData",
     EventType.IMPORT_FAILED: "imports.event_data.ImportEventData",
+    EventType.WEBHOOK_ENDPOINT_DISABLED: "webhooks.event_data.EndpointDisabledEventData",
+    EventType.WEBHOOK_DELIVERY_EXHAUSTED: "webhooks.event_data.DeliveryExhaustedEventData",
     TEST_EVENT_TYPE: "webhooks.event_data.TestEventData",
 }
 
@@ -39,6 +41,12 @@ EVENT_DESCRIPTIONS: dict[str, str] = {
     EventType.PRODUCTS_DELETED_ALL: "Every product was deleted at once.",
     EventType.IMPORT_COMPLETED: "A CSV import finished and its products are in the catalogue.",
     EventType.IMPORT_FAILED: "A CSV import failed; the catalogue is unchanged.",
+    EventType.WEBHOOK_ENDPOINT_DISABLED: "Operational: the system disabled an endpoint (it "
+    "answered 410 Gone, or WEBHOOKS_DISABLE_AFTER_FAILURES deliveries failed in a row). Enable "
+    "it again once its receiver works.",
+    EventType.WEBHOOK_DELIVERY_EXHAUSTED: "Operational: a delivery used up its retries (about 18 "
+    "hours) without success; redeliver it once the receiver works. Not sent about deliveries "
+    "of operational events.",
     TEST_EVENT_TYPE: 'A test delivery asked for by a person ("Send test").',
 }
 

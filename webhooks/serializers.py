@@ -31,7 +31,10 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "secret",
             "previous_secret_expires_at",
             "disabled_reason",
+            "disabled_at",
             "consecutive_failures",
+            "last_exhausted_at",
+            "last_exhausted_error",
             "created_at",
             "updated_at",
         ]
@@ -40,7 +43,10 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "secret",
             "previous_secret_expires_at",
             "disabled_reason",
+            "disabled_at",
             "consecutive_failures",
+            "last_exhausted_at",
+            "last_exhausted_error",
             "created_at",
             "updated_at",
         ]

@@ -64,10 +64,13 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     if "events" in changes:
         changes["events"] = sorted(set(changes["events"]))
     if changes.get("enabled") and not endpoint.enabled:
-        endpoint.disabled_reason = ""
+        # A fresh start: the failure count and the notices of webhooks.alerts are cleared.
         endpoint.consecutive_failures = 0
-    if changes.get("enabled") is False and endpoint.enabled:
+        endpoint.last_exhausted_at = None
+        endpoint.last_exhausted_error = ""
+    if changes.get("enabled") is not None and changes["enabled"] != endpoint.enabled:
         endpoint.disabled_reason = ""
+        endpoint.disabled_at = None
     for field, value in changes.items():
         setattr(endpoint, field, value)
     endpoint.save()

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from acme.lib.pages import PAGE_SIZES, page_size, safe_next_url, wants_json
-from webhooks import services
+from webhooks import alerts, services
 from webhooks.forms import EndpointForm, RotateSecretForm
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
@@ -60,7 +60,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
         request,
         "webhooks/list.html",
         {"page_obj": page, "endpoints": page.object_list, "page_sizes": PAGE_SIZES,
-         "page_size": page_size(request)},
+         "page_size": page_size(request), "notices": alerts.notices()},
     )  # fmt: skip
 
 

@@ -8,11 +8,13 @@ import pytest
 import yaml
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from imports import execution
 from imports import services as import_services
 from imports.models import ImportJob
 from products import services as product_services
+from webhooks import alerts
 from webhooks import services as webhook_services
 from webhooks.delivery import body_of
 from webhooks.models import TEST_EVENT_TYPE, Delivery, EventType
@@ -79,6 +81,14 @@ def test_real_payloads_of_every_event_type_validate(schema, make_endpoint, tmp_p
         source=ImportJob.Source.API,
     )
     execution.execute(import_services.import_job_claim(job_id=failing.pk))  # import.failed
+
+    # The operational events, raised the way the worker raises them.
+    other = make_endpoint("http://127.0.0.1:9/other", events=["product.created"])
+    alerts.disable_endpoint(other.pk, reason="The receiver answered 410 Gone.")
+    given_up = Delivery.objects.filter(endpoint=endpoint, event_type="product.created").first()
+    given_up.status, given_up.completed_at = Delivery.Status.FAILED, timezone.now()
+    given_up.save()
+    alerts.delivery_exhausted(given_up, error="HTTP 503")
 
     seen = set()
     for delivery in Delivery.objects.filter(endpoint=endpoint):

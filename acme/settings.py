@@ -312,6 +312,8 @@ ACME_ADMIN_PASSWORD_FILE = VAR_DIR / "admin-password.txt"
 
 # Readiness probe: the Celery worker ping's answer is reused for this many seconds.
 HEALTH_WORKER_PING_CACHE_SECONDS = env.float("HEALTH_WORKER_PING_CACHE_SECONDS", default=5.0)
+# /metrics also answers `Authorization: Bearer <METRICS_TOKEN>` (for Prometheus); empty: staff only.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Imports
 IMPORT_MAX_UPLOAD_BYTES = env.int("IMPORT_MAX_UPLOAD_BYTES", default=1024**3)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from acme.lib import favicon, health
+from acme.lib.metrics import MetricsView
 from imports.api import ImportJobViewSet
 from products.api import ProductViewSet
 from webhooks.api import DeliveryViewSet, EndpointDeliveryViewSet, WebhookEndpointViewSet
@@ -26,6 +27,7 @@ urlpatterns = [
     path("favicon.ico", favicon.favicon, name="favicon"),
     path("health", health.live, name="health"),
     path("health/ready", health.ready, name="health-ready"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

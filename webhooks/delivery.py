@@ -22,6 +22,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import requests
 import urllib3
@@ -32,7 +33,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from urllib3.util.timeout import Timeout
 
-from webhooks import alerts, backlog, ratelimit
+from webhooks import alerts, backlog, delivery_metrics, ratelimit
 from webhooks.deadline import Deadline, install
 from webhooks.endpoint_locks import share_endpoint
 from webhooks.events import enqueue_after_commit
@@ -304,6 +305,7 @@ def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> N
         error=error[:MAX_ERROR_LENGTH],
         success=outcome.success,
     )
+    transaction.on_commit(partial(delivery_metrics.count_attempt, outcome.duration_ms))
     delivery.last_status_code = outcome.status_code
     delivery.last_duration_ms = outcome.duration_ms
     delivery.last_error = error[:MAX_ERROR_LENGTH]
@@ -361,6 +363,8 @@ def _schedule(delivery: Delivery, wait_seconds: float) -> None:
 
 
 def _finish(delivery: Delivery, status: str, *, error: str | None = None) -> None:
+    if not delivery.is_test:
+        transaction.on_commit(partial(delivery_metrics.count_finished, status))
     delivery.status = status
     delivery.completed_at = timezone.now()
     delivery.next_attempt_at = None

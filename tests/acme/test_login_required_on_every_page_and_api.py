@@ -6,6 +6,8 @@ import pytest
 from tests.acme.urlconf import concrete, walk
 
 PUBLIC = {"health", "health/ready", "accounts/login/", "admin/login/", "favicon.ico"}
+# Answer 401/403 like the API instead of redirecting to the login page.
+MACHINE_READABLE = {"/metrics"}
 
 
 def _concrete_paths():
@@ -29,7 +31,7 @@ def test_the_walk_finds_the_pages_and_the_api():
 @pytest.mark.parametrize("path", PATHS)
 def test_anonymous_request_is_refused(db, client, path):
     response = client.get(path)
-    if path.startswith("/api/"):
+    if path.startswith("/api/") or path in MACHINE_READABLE:
         assert response.status_code in (401, 403), (path, response.status_code)
     else:
         assert response.status_code == 302, (path, response.status_code)

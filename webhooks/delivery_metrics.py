@@ -1,0 +1,69 @@
+"""Counters of finished deliveries and of attempt latency, in Redis, for /metrics.
+
+Written by whichever worker process records an attempt, after its transaction commits, and
+read at scrape time (acme/lib/metrics.py), so every process's work is counted once, whoever
+serves the scrape. Two hashes:
+  acme:metrics:webhook_deliveries_finished   {<status>: count}
+  acme:metrics:webhook_delivery_latency      {<bucket upper bound>: count, sum: seconds, count: n}
+Buckets are not cumulative here; the reader adds them up. A Redis failure is logged and the
+sample lost: metrics must never fail a delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from redis import RedisError
+
+from acme.lib.redis_client import get_redis
+
+logger = logging.getLogger(__name__)
+
+FINISHED_KEY = "acme:metrics:webhook_deliveries_finished"
+LATENCY_KEY = "acme:metrics:webhook_delivery_latency"
+# Upper bounds in seconds of the attempt latency histogram (then +Inf).
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+def _bucket(seconds: float) -> str:
+    for bound in LATENCY_BUCKETS:
+        if seconds <= bound:
+            return str(bound)
+    return "+Inf"
+
+
+def count_attempt(duration_ms: int | None) -> None:
+    """One HTTP attempt took `duration_ms` (None: it never got that far)."""
+    if duration_ms is None:
+        return
+    seconds = duration_ms / 1000
+    try:
+        with get_redis().pipeline(transaction=False) as pipe:
+            pipe.hincrby(LATENCY_KEY, _bucket(seconds), 1)
+            pipe.hincrbyfloat(LATENCY_KEY, "sum", seconds)
+            pipe.hincrby(LATENCY_KEY, "count", 1)
+            pipe.execute()
+    except RedisError:
+        logger.warning("could not count a delivery attempt in Redis", exc_info=True)
+
+
+def count_finished(status: str) -> None:
+    """A delivery reached its final `status` (succeeded or failed)."""
+    try:
+        get_redis().hincrby(FINISHED_KEY, status, 1)
+    except RedisError:
+        logger.warning("could not count a finished delivery in Redis", exc_info=True)
+
+
+def read() -> tuple[dict[str, int], list[tuple[str, int]], float, int]:
+    """(finished by status, cumulative latency buckets [(le, count)], latency sum, count)."""
+    with get_redis().pipeline(transaction=False) as pipe:
+        pipe.hgetall(FINISHED_KEY)
+        pipe.hgetall(LATENCY_KEY)
+        finished, latency = pipe.execute()
+    cumulative, running = [], 0
+    for bound in [*map(str, LATENCY_BUCKETS), "+Inf"]:
+        running += int(latency.get(bound, 0))
+        cumulative.append((bound, running))
+    finished_counts = {status: int(count) for status, count in finished.items()}
+    return finished_counts, cumulative, float(latency.get("sum", 0)), int(latency.get("count", 0))

@@ -48,7 +48,7 @@ IMPORT_ROW_OUTCOMES = {
     "unchanged": "unchanged",
     "rejected": "rows_rejected",
 }
-FINISHED_DELIVERY_STATES = (Delivery.Status.SUCCEEDED, Delivery.Status.FAILED)
+FINISHED_DELIVERY_STATES = Delivery.FINAL_STATUSES
 WAITING_DELIVERY_STATES = [s for s in Delivery.Status.values if s not in FINISHED_DELIVERY_STATES]
 
 

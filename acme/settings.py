@@ -268,7 +268,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "acme.lib.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "acme.lib.api_schema.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Acme Products Importer API",

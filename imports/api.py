@@ -11,6 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from acme.lib.api_schema import error_response
 from acme.lib.event_streams import SSE_CONTENT_TYPE, EventStreamRenderer, event_stream
 from imports import services
 from imports.downloads import CSVRenderer, report_response
@@ -19,6 +20,8 @@ from imports.models import ImportJob
 from imports.permissions import ImportJobPermissions
 from imports.serializers import ImportJobCreateSerializer, ImportJobSerializer
 from imports.uploads import too_large_message
+
+NOT_NOW = error_response("The import's state does not allow this now; `detail` says why.")
 
 REFUSALS = {
     401: OpenApiResponse(description="No credentials (a token or a session)."),
@@ -61,13 +64,13 @@ class ImportJobViewSet(
         body = ImportJobSerializer(job, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: ImportJobSerializer})
+    @extend_schema(request=None, responses={200: ImportJobSerializer, 409: NOT_NOW})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk=None) -> Response:
         """Cancel a queued import, or stop a running one between chunks (nothing is merged)."""
         return self._act(services.import_job_cancel)
 
-    @extend_schema(request=None, responses={200: ImportJobSerializer})
+    @extend_schema(request=None, responses={200: ImportJobSerializer, 409: NOT_NOW})
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk=None) -> Response:
         """Queue a failed or cancelled import again from its stored file."""

@@ -38,6 +38,11 @@ class LiveProgressSerializer(serializers.Serializer):
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
+    # Empty until a worker starts the job; declared because DRF drops `allow_blank` from
+    # read-only model fields, and the schema would then leave "" out of the choices.
+    phase = serializers.ChoiceField(
+        choices=ImportJob.Phase.choices, allow_blank=True, read_only=True
+    )
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     delimiter = serializers.CharField(read_only=True)
     counts = serializers.SerializerMethodField()

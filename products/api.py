@@ -3,7 +3,6 @@ from __future__ import annotations
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
     extend_schema_view,
 )
@@ -11,6 +10,7 @@ from rest_framework import permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from acme.lib.api_schema import error_response
 from acme.lib.pagination import PageNumberPagination
 from acme.lib.permissions import ModelPermissions
 from products import services
@@ -22,6 +22,10 @@ from products.serializers import (
     DeleteAllSerializer,
     ProductSerializer,
     raise_as_validation_error,
+)
+
+CATALOGUE_BUSY = error_response(
+    "The catalogue is busy (an import is being merged); try again in a moment."
 )
 
 
@@ -53,6 +57,10 @@ class CanDeleteProducts(permissions.BasePermission):
             )
         ],
     ),
+    create=extend_schema(responses={201: ProductSerializer, 409: CATALOGUE_BUSY}),
+    update=extend_schema(responses={200: ProductSerializer, 409: CATALOGUE_BUSY}),
+    partial_update=extend_schema(responses={200: ProductSerializer, 409: CATALOGUE_BUSY}),
+    destroy=extend_schema(responses={204: None, 409: CATALOGUE_BUSY}),
 )
 class ProductViewSet(viewsets.ModelViewSet):
     queryset = Product.objects.all()
@@ -74,9 +82,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         request=DeleteAllSerializer,
         responses={
             200: DeleteAllResultSerializer,
-            400: OpenApiResponse(description="`confirm` is missing or not true."),
-            403: OpenApiResponse(description="No permission to delete products."),
-            409: OpenApiResponse(description="The catalogue is busy (an import is merging)."),
+            409: CATALOGUE_BUSY,
         },
         filters=False,
         description=(

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from acme.lib.api_schema import error_response
 from acme.lib.permissions import ModelPermissions
 from webhooks import services
 from webhooks.filters import DeliveryFilter
@@ -34,17 +35,16 @@ class EndpointPermissions(ModelPermissions):
 
     change_actions = frozenset({"test", "rotate_secret", "enable", "disable", "redeliver"})
 
-    def get_required_permissions(self, method: str, model_cls) -> list[str]:
-        return super().get_required_permissions(method, WebhookEndpoint)
-
     def has_permission(self, request, view) -> bool:
+        # Checked against WebhookEndpoint alone, never the view's queryset: reading that
+        # looks the endpoint up, and a caller without permission would get 404 before 403.
+        if not (request.user and request.user.is_authenticated):
+            return False
         if getattr(view, "action", None) in self.change_actions:
-            return bool(
-                request.user
-                and request.user.is_authenticated
-                and request.user.has_perm("webhooks.change_webhookendpoint")
-            )
-        return super().has_permission(request, view)
+            required = ["webhooks.change_webhookendpoint"]
+        else:
+            required = self.get_required_permissions(request.method, WebhookEndpoint)
+        return request.user.has_perms(required)
 
 
 class WebhookEndpointViewSet(viewsets.ModelViewSet):
@@ -137,7 +137,13 @@ class EndpointDeliveryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         endpoint = get_object_or_404(WebhookEndpoint, pk=self.kwargs["endpoint_id"])
         return Delivery.objects.filter(endpoint=endpoint)
 
-    @extend_schema(request=None, responses={202: DeliveryResultSerializer})
+    @extend_schema(
+        request=None,
+        responses={
+            202: DeliveryResultSerializer,
+            409: error_response("Still waiting to be sent, or its endpoint is disabled."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def redeliver(self, request: Request, endpoint_id=None, delivery_id=None) -> Response:
         """Send a finished delivery again now, with the same `webhook-id` and payload."""

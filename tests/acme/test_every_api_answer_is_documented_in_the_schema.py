@@ -53,13 +53,15 @@ def token(staff_user) -> str:
     return Token.objects.create(user=staff_user).key
 
 
-# Ids of rows that exist during the running test, by the path prefix (or parameter) they fill.
+# Ids of rows that exist during the running test, by collection (/api/<collection>/...).
 EXISTING: dict[str, int] = {}
+# Path parameters that name a row of another collection than the path's own.
+PARAMETER_COLLECTIONS = {"endpoint_id": "webhooks", "delivery_id": "deliveries"}
 
 
 @pytest.fixture
 def existing(staff_user):
-    """One row of each resource, so generated ids sometimes name one that exists."""
+    """One row of each collection, so generated ids sometimes name one that exists."""
     product = product_services.product_create(sku="SCHEMA-1", name="Schema lamp")
     job = import_services.import_job_create(
         uploaded_file=SimpleUploadedFile("schema.csv", b"sku,name\nA-1,Lamp\n", "text/csv"),
@@ -72,12 +74,7 @@ def existing(staff_user):
     )
     delivery = webhook_services.endpoint_send_test(endpoint=endpoint)
     EXISTING.update(
-        {
-            "/api/products/": product.pk,
-            "/api/imports/": job.pk,
-            "/api/webhooks/": endpoint.pk,
-            "delivery_id": delivery.pk,
-        }
+        products=product.pk, imports=job.pk, webhooks=endpoint.pk, deliveries=delivery.pk
     )
     yield
     EXISTING.clear()
@@ -92,15 +89,14 @@ schema = schemathesis.openapi.from_dict(
 
 @schema.hook
 def flatmap_path_parameters(context, path_parameters):
-    """Half the cases name an existing row instead of a generated id."""
+    """Half the cases name existing rows instead of generated ids."""
     if not path_parameters:
         return st.just(path_parameters)
-    known = dict(path_parameters)
-    for prefix, pk in EXISTING.items():
-        if context.operation.path.startswith(prefix) and "id" in known:
-            known["id"] = pk
-    if "delivery_id" in known and "delivery_id" in EXISTING:
-        known["delivery_id"] = EXISTING["delivery_id"]
+    own_collection = context.operation.path.split("/")[2]
+    known = {
+        name: EXISTING.get(PARAMETER_COLLECTIONS.get(name, own_collection), value)
+        for name, value in path_parameters.items()
+    }
     return st.sampled_from([path_parameters, known])
 
 

@@ -23,12 +23,6 @@ from imports.uploads import too_large_message
 
 NOT_NOW = error_response("The import's state does not allow this now; `detail` says why.")
 
-REFUSALS = {
-    401: OpenApiResponse(description="No credentials (a token or a session)."),
-    403: OpenApiResponse(description="No permission to view imports."),
-    404: OpenApiResponse(description="No such import."),
-}
-
 
 class ImportJobViewSet(
     mixins.CreateModelMixin,
@@ -92,7 +86,6 @@ class ImportJobViewSet(
                 "runs, a `: keep-alive` comment when nothing changed for 15 s, then one "
                 "`done` event with the final state, and the stream ends.",
             ),
-            **REFUSALS,
         },
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, EventStreamRenderer])
@@ -120,8 +113,7 @@ class ImportJobViewSet(
                 description="The rejected records: record number, line, reason, then the "
                 "record's original fields.",
             ),
-            **REFUSALS,
-            404: OpenApiResponse(description="No such import, or it rejected nothing."),
+            404: error_response("No such import, or it rejected nothing."),
         },
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, CSVRenderer])

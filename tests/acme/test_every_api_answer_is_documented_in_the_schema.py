@@ -26,6 +26,7 @@ from schemathesis.checks import (
 from schemathesis.config import SchemathesisConfig
 
 from acme.wsgi import application
+from imports import event_stream
 from imports import services as import_services
 from imports.models import ImportJob
 from products import services as product_services
@@ -46,6 +47,13 @@ def _requests_share_the_test_transaction():
     yield
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _streams_end_at_once(monkeypatch):
+    """An import's event stream lasts until the import ends, which none does here (no worker):
+    the client reads whole answers, so streams end after their first line."""
+    monkeypatch.setattr(event_stream, "MAX_SECONDS", 0)
 
 
 @pytest.fixture

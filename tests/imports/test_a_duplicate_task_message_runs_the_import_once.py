@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 
 from imports import services
 from imports.models import ImportJob
@@ -25,7 +26,7 @@ def test_a_duplicate_task_message_runs_the_import_once(celery_worker, staff_user
 
     def queue_empty():
         with app.connection_for_write() as connection:
-            return connection.default_channel.client.llen(app.conf.task_default_queue) == 0
+            return connection.default_channel.client.llen(settings.ACME_QUEUES["imports"]) == 0
 
     wait_until(queue_empty, timeout=30, what="the duplicate messages to be consumed")
 

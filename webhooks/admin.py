@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
+from django.utils import timezone
 
-from webhooks import alerts, services
+from webhooks import alerts, recovery, services
 from webhooks.forms import EndpointForm
 from webhooks.models import (
     ROTATION_OVERLAP_HOURS_DEFAULT,
@@ -35,7 +36,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     fields = ["url", "description", "events", "enabled", "rate_limit", *readonly_fields]
-    actions = ["send_test", "rotate_secret", "rotate_secret_now"]
+    actions = ["send_test", "rotate_secret", "rotate_secret_now", "recover_last_day"]
     # The pages' form: event checkboxes and the SSRF guard on the URL.
     form = EndpointForm
 
@@ -83,6 +84,24 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     )
     def rotate_secret_now(self, request, queryset):
         self._rotate(request, queryset, overlap_hours=0)
+
+    @admin.action(
+        description="Recover: send again the last day's deliveries that did not succeed",
+        permissions=["change"],
+    )
+    def recover_last_day(self, request, queryset):
+        since = timezone.now() - recovery.DEFAULT_WINDOW
+        for endpoint in queryset:
+            try:
+                done = recovery.recover(endpoint=endpoint, since=since, user=request.user)
+            except recovery.RecoverRefused as refused:
+                self.message_user(request, f"{endpoint.url}: {refused}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"{endpoint.url}: {done.count} deliveries will be sent again.",
+                    messages.SUCCESS,
+                )
 
     def _rotate(self, request, queryset, *, overlap_hours: int) -> None:
         for endpoint in queryset:

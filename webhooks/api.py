@@ -18,11 +18,14 @@ from rest_framework.response import Response
 
 from acme.lib.api_schema import error_response
 from acme.lib.permissions import ModelPermissions
+from webhooks import recovery as recovery_module
 from webhooks import services
 from webhooks.filters import DeliveryFilter
-from webhooks.models import Delivery, WebhookEndpoint
+from webhooks.models import Delivery, Recovery, WebhookEndpoint
 from webhooks.serializers import (
     DeliveryResultSerializer,
+    RecoverSerializer,
+    RecoverySerializer,
     RotateSecretSerializer,
     WebhookEndpointSerializer,
 )
@@ -33,7 +36,9 @@ class EndpointPermissions(ModelPermissions):
     the endpoint's page); the actions below change an endpoint, so they need `change` (DRF
     would map their POST to `add`)."""
 
-    change_actions = frozenset({"test", "rotate_secret", "enable", "disable", "redeliver"})
+    change_actions = frozenset(
+        {"test", "rotate_secret", "enable", "disable", "redeliver", "recover"}
+    )
 
     def has_permission(self, request, view) -> bool:
         # Checked against WebhookEndpoint alone, never the view's queryset: reading that
@@ -101,6 +106,33 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
     def _set_enabled(self, enabled: bool) -> Response:
         endpoint = services.endpoint_set_enabled(endpoint=self.get_object(), enabled=enabled)
         return Response(self.get_serializer(endpoint).data)
+
+    @extend_schema(request=RecoverSerializer, responses={202: RecoverySerializer})
+    @action(detail=True, methods=["post"])
+    def recover(self, request: Request, pk=None) -> Response:
+        """Send again, now, every delivery created in [since, until) that has not succeeded
+        (failed, or waiting for a retry), oldest first, within the endpoint's rate limit.
+        Runs in the background; the answer says how many and links the progress."""
+        options = RecoverSerializer(data=request.data)
+        options.is_valid(raise_exception=True)
+        try:
+            recovery = recovery_module.recover(
+                endpoint=self.get_object(), user=request.user, **options.validated_data
+            )
+        except recovery_module.RecoverRefused as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return Response(self._recovery_body(recovery), status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=RecoverySerializer)
+    @action(detail=True, methods=["get"], url_path=r"recoveries/(?P<recovery_id>[0-9]+)")
+    def recovery(self, request: Request, pk=None, recovery_id=None) -> Response:
+        """A recovery's progress: how many of its deliveries wait, succeeded, failed again."""
+        recovery = get_object_or_404(Recovery, pk=recovery_id, endpoint=self.get_object())
+        return Response(self._recovery_body(recovery))
+
+    def _recovery_body(self, recovery: Recovery) -> dict:
+        recovery.progress = recovery_module.progress(recovery)
+        return RecoverySerializer(recovery, context=self.get_serializer_context()).data
 
     @extend_schema(responses=DeliveryResultSerializer)
     @action(detail=True, methods=["get"], url_path=r"deliveries/(?P<delivery_id>[0-9]+)")

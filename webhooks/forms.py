@@ -65,3 +65,17 @@ class RotateSecretForm(forms.Form):
     def clean_overlap_hours(self) -> int:
         hours = self.cleaned_data["overlap_hours"]
         return ROTATION_OVERLAP_HOURS_DEFAULT if hours is None else hours
+
+
+class RecoverForm(forms.Form):
+    since = forms.DateTimeField(
+        label="Since",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Deliveries created from this time on (your time zone's clock: the site's).",
+    )
+    until = forms.DateTimeField(
+        label="Until (optional)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text="Empty: up to now.",
+    )

@@ -10,6 +10,7 @@ import base64
 import secrets
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.serializers.json import DjangoJSONEncoder
@@ -175,6 +176,28 @@ class Delivery(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATUSES
+
+
+class Recovery(models.Model):
+    """A request to send again an endpoint's unsucceeded deliveries of a window
+    (webhooks.recovery); its progress is read from those deliveries."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField()
+    until = models.DateTimeField(null=True, blank=True)
+    # How many deliveries it sent again.
+    count = models.PositiveIntegerField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "recoveries"
+
+    def __str__(self) -> str:
+        return f"recovery {self.id} of endpoint {self.endpoint_id}"
 
 
 class DeliveryAttempt(models.Model):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from webhooks.forms import MAX_RATE_LIMIT
@@ -8,6 +9,7 @@ from webhooks.models import (
     ROTATION_OVERLAP_HOURS_MAX,
     Delivery,
     EventType,
+    Recovery,
     WebhookEndpoint,
 )
 from webhooks.targets import TargetRefused, check_url
@@ -93,3 +95,51 @@ class DeliveryResultSerializer(serializers.ModelSerializer):
             "completed_at",
         ]
         read_only_fields = fields
+
+
+class RecoverSerializer(serializers.Serializer):
+    since = serializers.DateTimeField(
+        help_text="Send again the deliveries created at or after this time (ISO 8601)."
+    )
+    until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="…and before this time (default: now).",
+    )
+
+
+class RecoverySerializer(serializers.ModelSerializer):
+    """A recovery and its progress (read from its deliveries)."""
+
+    remaining = serializers.IntegerField(source="progress.remaining", read_only=True)
+    succeeded = serializers.IntegerField(source="progress.succeeded", read_only=True)
+    not_succeeded = serializers.IntegerField(
+        source="progress.not_succeeded",
+        read_only=True,
+        help_text="Sent again and failed again (failed, or waiting for a retry).",
+    )
+    done = serializers.BooleanField(source="progress.done", read_only=True)
+    progress_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recovery
+        fields = [
+            "id",
+            "endpoint",
+            "since",
+            "until",
+            "count",
+            "remaining",
+            "succeeded",
+            "not_succeeded",
+            "done",
+            "created_at",
+            "progress_url",
+        ]
+        read_only_fields = fields
+
+    def get_progress_url(self, recovery: Recovery) -> str:
+        path = reverse("webhook-recovery", args=[recovery.endpoint_id, recovery.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/enabled/", views.endpoint_set_enabled, name="set-enabled"),
     path("<int:pk>/rotate-secret/", views.endpoint_rotate_secret, name="rotate-secret"),
     path("<int:pk>/test/", views.endpoint_test, name="test"),
+    path("<int:pk>/recover/", views.endpoint_recover, name="recover"),
     path("deliveries/<int:pk>/status", views.delivery_status, name="delivery-status"),
     path("deliveries/<int:pk>/redeliver/", views.delivery_redeliver, name="redeliver"),
 ]

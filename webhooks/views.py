@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from acme.lib.pages import PAGE_SIZES, page_size, safe_next_url, wants_json
-from webhooks import alerts, services
-from webhooks.forms import EndpointForm, RotateSecretForm
+from webhooks import alerts, recovery, services
+from webhooks.forms import EndpointForm, RecoverForm, RotateSecretForm
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
 # The log's status filter: what a person asks, mapped to delivery states.
@@ -116,6 +116,9 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page_sizes": PAGE_SIZES,
             "last_test": last_test,
             "rotate_form": RotateSecretForm(),
+            "recover_form": RecoverForm(
+                initial={"since": timezone.localtime() - recovery.DEFAULT_WINDOW}
+            ),
             "delivery_count": Delivery.objects.filter(endpoint=endpoint).count(),
         },
     )
@@ -210,3 +213,26 @@ def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
             reverse("webhooks:detail", args=[delivery.endpoint_id]),
         )
     )
+
+
+@require_POST
+@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+def endpoint_recover(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    form = RecoverForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"Nothing recovered: {field}: {error}")
+        return redirect("webhooks:detail", pk=endpoint.pk)
+    try:
+        done = recovery.recover(endpoint=endpoint, user=request.user, **form.cleaned_data)
+    except recovery.RecoverRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("webhooks:detail", pk=endpoint.pk)
+    messages.success(
+        request,
+        f"{done.count} deliver{'y' if done.count == 1 else 'ies'} will be sent again, oldest "
+        "first, within the endpoint's rate limit; follow them in the log below.",
+    )
+    return redirect(reverse("webhooks:detail", args=[endpoint.pk]) + "?status=waiting#log")

@@ -27,7 +27,7 @@ from rest_framework.authtoken.models import Token
 from imports.models import ImportJob
 from products.models import Product
 from tests.acme.urlconf import concrete, walk
-from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from webhooks.models import Delivery, DeliveryAttempt, Recovery, WebhookEndpoint
 
 REFUSED = {403, 404, 405}
 # No login needed (tests/acme/test_login_required_on_every_page_and_api.py covers them).
@@ -42,6 +42,7 @@ OPEN = {
     "admin/password_change/": "a staff user changes their own password",
     "admin/password_change/done/": "a staff user changes their own password",
     "admin/jsi18n/": "the admin's translations",
+    "metrics": "staff read operational counts (Prometheus); no row a permission guards",
 }
 # Signing out would end the session the walk runs in.
 SIGN_OUT = {"accounts/logout/", "admin/logout/"}
@@ -51,7 +52,7 @@ NO_TARGET = ("admin/autocomplete/", "admin/r/", "admin/(?P<url>")
 # A route is a write (or the form of one) when its path says so.
 WRITE = re.compile(
     r"(new|add|edit|delete|delete-all|password|cancel|retry|rotate-secret|test|redeliver|"
-    r"active|enabled|enable|disable)/?\$?$"
+    r"active|enabled|enable|disable|recover)/?\$?$"
 )
 # Admin pages that treat a POST without a valid action as a read (the changelist, an app's
 # index, an object's history and its bare URL, which redirects to its change page).
@@ -93,6 +94,7 @@ def world(db, settings, tmp_path) -> dict[str, int]:
     DeliveryAttempt.objects.create(
         delivery=delivery, endpoint=endpoint, attempted_at=timezone.now(), success=False
     )
+    recovery = Recovery.objects.create(endpoint=endpoint, since=timezone.now(), count=0)
     group = Group.objects.create(name="walkers")
     token = Token.objects.create(user=owner)
     return {
@@ -100,6 +102,7 @@ def world(db, settings, tmp_path) -> dict[str, int]:
         "imports": job.pk,
         "webhooks": endpoint.pk,
         "deliveries": delivery.pk,
+        "recoveries": recovery.pk,
         "admin/products/product/": product.pk,
         "admin/imports/importjob/": job.pk,
         "admin/webhooks/webhookendpoint/": endpoint.pk,
@@ -123,6 +126,8 @@ def _path(route: str, ids: dict[str, int]) -> str:
             return str(ids["products"])
         if route.startswith("admin/"):
             return str(ids[route[: route.index("<")]])
+        if name == "recovery_id":
+            return str(ids["recoveries"])
         if name == "delivery_id" or route.startswith(("webhooks/deliveries/", "api/^deliveries")):
             return str(ids["deliveries"])
         first = route.removeprefix("api/^").split("/", 1)[0]
@@ -142,8 +147,8 @@ def _database_fingerprint() -> dict[str, str]:
     """A digest of every row the URLs could change (sessions aside)."""
     digests = {}
     with connection.cursor() as cursor:
-        for model in (Product, ImportJob, WebhookEndpoint, Delivery, DeliveryAttempt, User,
-                      Group, Token, LogEntry):  # fmt: skip
+        for model in (Product, ImportJob, WebhookEndpoint, Delivery, DeliveryAttempt, Recovery,
+                      User, Group, Token, LogEntry):  # fmt: skip
             table = model._meta.db_table
             cursor.execute(
                 f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "  # noqa: S608

@@ -1,0 +1,103 @@
+"""Recover after an outage: send again, now, an endpoint's deliveries that did not succeed.
+
+Every delivery of the endpoint created in [since, until) that failed or waits for a retry
+becomes WAITING in one statement, and the endpoint's drain (webhooks.drain) sends them, oldest
+first, within the endpoint's rate limit, ahead of anything that waits behind them. A
+`Recovery` row remembers what was asked; its progress is read from the deliveries themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from webhooks import backlog
+from webhooks.endpoint_locks import share_endpoint
+from webhooks.models import Delivery, Recovery, WebhookEndpoint
+
+# Not succeeded: failed for good, or waiting (hours, maybe) for a retry.
+RECOVERABLE_STATES = (Delivery.Status.FAILED, Delivery.Status.PENDING)
+# Sent again now, by the drain.
+SENDING_STATES = (Delivery.Status.WAITING, Delivery.Status.QUEUED, Delivery.Status.SENDING)
+
+
+# What the page's form and the admin action start from: the last day.
+DEFAULT_WINDOW = timedelta(hours=24)
+
+
+class RecoverRefused(Exception):
+    """A recovery that cannot start; the message says what to do instead."""
+
+
+@transaction.atomic
+def recover(
+    *, endpoint: WebhookEndpoint, since: datetime, until: datetime | None = None, user=None
+) -> Recovery:
+    """Steps: hold the endpoint (FOR KEY SHARE, webhooks.endpoint_locks) and refuse if it is
+    gone or disabled; turn the window's failed and retry-waiting deliveries (tests excepted)
+    WAITING, from the start of the retry schedule; record the Recovery; after commit, have the
+    endpoint's drain send them."""
+    if until is not None and until <= since:
+        raise RecoverRefused("`until` must be later than `since`.")
+    if not share_endpoint(endpoint.pk):
+        raise WebhookEndpoint.DoesNotExist(f"endpoint {endpoint.pk} was deleted")
+    endpoint.refresh_from_db(fields=["enabled"])
+    if not endpoint.enabled:
+        raise RecoverRefused("The endpoint is disabled: enable it first, then recover.")
+    window = Q(endpoint=endpoint, created_at__gte=since, is_test=False)
+    if until is not None:
+        window &= Q(created_at__lt=until)
+    now = timezone.now()
+    count = Delivery.objects.filter(window, status__in=RECOVERABLE_STATES).update(
+        status=Delivery.Status.WAITING,
+        retries=0,
+        next_attempt_at=None,
+        completed_at=None,
+        claimed_at=now,
+    )
+    recovery = Recovery.objects.create(
+        endpoint=endpoint, since=since, until=until, count=count, requested_by=user
+    )
+    if count:
+        backlog.schedule_drain(endpoint.pk)
+    return recovery
+
+
+@dataclass(frozen=True)
+class Progress:
+    count: int
+    remaining: int
+    succeeded: int
+    not_succeeded: int
+
+    @property
+    def done(self) -> bool:
+        return self.remaining == 0
+
+
+def progress(recovery: Recovery) -> Progress:
+    """How far the recovery is: of the deliveries it sent again, how many wait to be sent,
+    succeeded, or failed again (now failed, or waiting for a retry). One indexed range read
+    of the window (delivery_endpoint_log)."""
+    window = Q(endpoint_id=recovery.endpoint_id, created_at__gte=recovery.since, is_test=False)
+    if recovery.until is not None:
+        window &= Q(created_at__lt=recovery.until)
+    counts = Delivery.objects.filter(window).aggregate(
+        remaining=Count("id", filter=Q(status__in=SENDING_STATES)),
+        succeeded=Count(
+            "id",
+            filter=Q(status=Delivery.Status.SUCCEEDED, completed_at__gte=recovery.created_at),
+        ),
+    )
+    remaining = min(counts["remaining"], recovery.count)
+    succeeded = min(counts["succeeded"], recovery.count - remaining)
+    return Progress(
+        count=recovery.count,
+        remaining=remaining,
+        succeeded=succeeded,
+        not_succeeded=recovery.count - remaining - succeeded,
+    )

@@ -163,6 +163,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Redelivery delay for unacknowledged messages. Long delays never live in the broker
     # (webhook retries keep their due time in PostgreSQL), so this can stay short.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    # A broker that does not answer (a host that drops packets) fails a send in seconds.
+    "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=3.0),
+}
+# Sending a task to a broker that is down gives up after a few quick tries instead of
+# holding the request: the work is committed in PostgreSQL and a sweep sends it once the
+# broker is back (imports: requeue_stale_jobs; webhooks: send_due_deliveries).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env.int("CELERY_PUBLISH_RETRIES", default=2),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
 }
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
@@ -176,10 +187,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.tasks.fail_lost_jobs",
         "schedule": env.float("IMPORT_LOST_CHECK_SECONDS", default=30.0),
     },
-    # Queued imports whose task message may have been lost.
+    # Queued imports whose task could not be sent (the broker was down) or may be lost.
     "imports-requeue-stale": {
         "task": "imports.tasks.requeue_stale_jobs",
-        "schedule": env.float("IMPORT_LOST_CHECK_SECONDS", default=30.0),
+        "schedule": env.float("IMPORT_REQUEUE_CHECK_SECONDS", default=5.0),
     },
     # Uploads and error reports past their retention.
     "imports-delete-expired-files": {

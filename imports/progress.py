@@ -216,9 +216,12 @@ def snapshot(job_id: int) -> dict[str, Any] | None:
 
     Returns None when the job does not exist.
     """
-    live = read(job_id)
-    if _is_live(live):
-        return _live_snapshot(job_id, live, cancel_requested(job_id))
+    try:
+        live = read(job_id)
+        if _is_live(live):
+            return _live_snapshot(job_id, live, cancel_requested(job_id))
+    except RedisError:
+        pass  # Redis is down: the row answers (its phase lags by a heartbeat at most)
     return _row_snapshot(job_id)
 
 
@@ -229,7 +232,10 @@ async def live_snapshot_async(job_id: int) -> dict[str, Any] | None:
     pipe = get_async_redis().pipeline(transaction=False)
     pipe.hgetall(progress_key(job_id))
     pipe.exists(cancel_key(job_id))
-    raw, cancel = await pipe.execute()
+    try:
+        raw, cancel = await pipe.execute()
+    except RedisError:
+        return None  # Redis is down: the row answers
     live = _typed(raw)
     if _is_live(live):
         return _live_snapshot(job_id, live, bool(cancel))

@@ -12,12 +12,13 @@ import contextlib
 import logging
 import os
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
@@ -47,6 +48,15 @@ COMMAND_STOPPED_MESSAGE = (
 )
 
 
+def _best_effort(write, job_id: int) -> None:
+    """A write of live state after commit: with Redis down, the row already holds the truth
+    and readers fall back to it (imports.progress.snapshot)."""
+    try:
+        write(job_id)
+    except RedisError as exc:
+        logger.warning("import %s: live state not updated (%s)", job_id, exc)
+
+
 class ImportJobError(Exception):
     """An action a user asked for that the job's state does not allow; str() says why."""
 
@@ -59,8 +69,11 @@ def _enqueue(job_id: int, size: int) -> None:
         progress.publish_queued(job_id, bytes_total=size)
     try:
         run_import_job.delay(job_id)
-    except (BrokerError, RedisError) as exc:
-        # The job is committed and stays queued; requeue_stale_jobs sends it again later.
+    except (BrokerError, RedisError, OSError) as exc:
+        # The broker is down (the send gives up after CELERY_PUBLISH_RETRIES). The job is
+        # committed and stays queued; no enqueued_at marks it unsent, and requeue_stale_jobs
+        # sends it on its first run after the broker is back.
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(enqueued_at=None)
         logger.warning("import %s: queued, but its task could not be sent yet (%s)", job_id, exc)
 
 
@@ -199,7 +212,7 @@ def _finish(job: ImportJob, status: str, *, error: str) -> None:
     job.error = error
     job.finished_at = timezone.now()
     job.save()
-    transaction.on_commit(lambda: progress.clear(job.pk))
+    transaction.on_commit(partial(_best_effort, progress.clear, job.pk))
 
 
 @transaction.atomic
@@ -287,7 +300,8 @@ def import_job_cancel(*, job: ImportJob) -> ImportJob:
         # merge's steps (an index build can take seconds); a merge that commits first wins.
         job.cancel_requested = True
         job.save(update_fields=["cancel_requested"])
-        transaction.on_commit(lambda: progress.request_cancel(job.pk))
+        # The Redis flag is the fast path; with Redis down the heartbeat sees the row's flag.
+        transaction.on_commit(partial(_best_effort, progress.request_cancel, job.pk))
     else:
         raise ImportJobError(f"This import is already {job.status}; there is nothing to cancel.")
     return job
@@ -353,12 +367,13 @@ def import_jobs_fail_lost(*, timeout_seconds: float | None = None) -> list[int]:
 
 
 def import_jobs_requeue_stale(*, after_seconds: float | None = None) -> list[int]:
-    """Send again the task of jobs still queued `after_seconds` after their last send.
+    """Send again the task of jobs still queued `after_seconds` after their last send, and
+    at once the task of jobs whose send failed (no enqueued_at: the broker was down).
 
-    A message can be lost (a broker restarted without persistence, a send that failed after
-    the job was committed). Sending it again is safe: the claim runs a job once however many
-    messages arrive. Jobs the command created and never claimed (it stopped before running
-    them; they have no stored file to run from) are failed instead. Returns the ids sent.
+    A message can be lost (a broker restarted without persistence). Sending it again is
+    safe: the claim runs a job once however many messages arrive. Jobs the command created
+    and never claimed (it stopped before running them; they have no stored file to run from)
+    are failed instead. Returns the ids sent.
     """
     if after_seconds is None:
         after_seconds = settings.IMPORT_REQUEUE_AFTER_SECONDS
@@ -367,7 +382,7 @@ def import_jobs_requeue_stale(*, after_seconds: float | None = None) -> list[int
     with transaction.atomic():
         stale = list(
             ImportJob.objects.select_for_update(skip_locked=True)
-            .filter(status=ImportJob.Status.QUEUED, enqueued_at__lt=cutoff)
+            .filter(Q(enqueued_at__lt=cutoff) | Q(enqueued_at=None), status=ImportJob.Status.QUEUED)
             .exclude(file="")
             .order_by("pk")
             .values_list("pk", "size")

@@ -7,14 +7,19 @@ rolled-back change therefore leaves no row and sends nothing.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis import RedisError
 
 from webhooks.endpoint_locks import subscribed_endpoint_ids
 from webhooks.models import Delivery, EventType
+
+logger = logging.getLogger(__name__)
 
 
 def new_msg_id() -> str:
@@ -73,7 +78,17 @@ def enqueue_after_commit(delivery_ids: list[int], *, countdown: float | None = N
 def _enqueue(delivery_ids: list[int], countdown: float | None) -> None:
     from webhooks.tasks import send_delivery
 
-    # One producer (one broker connection) for all the messages of this commit.
-    with send_delivery.app.producer_or_acquire() as producer:
-        for delivery_id in delivery_ids:
-            send_delivery.apply_async((delivery_id,), countdown=countdown, producer=producer)
+    try:
+        # One producer (one broker connection) for all the messages of this commit.
+        with send_delivery.app.producer_or_acquire() as producer:
+            for delivery_id in delivery_ids:
+                send_delivery.apply_async((delivery_id,), countdown=countdown, producer=producer)
+    except (BrokerError, RedisError, OSError) as exc:
+        # The broker is down: the rows go back to PENDING, which send_due_deliveries queues
+        # again on its first run once the broker is back (a message that did go out is
+        # harmless: a delivery is claimed once).
+        Delivery.objects.filter(id__in=delivery_ids, status=Delivery.Status.QUEUED).update(
+            status=Delivery.Status.PENDING
+        )
+        logger.warning("webhook deliveries %s: the broker is down; sent later (%s)",
+                       delivery_ids, exc)  # fmt: skip

@@ -339,6 +339,9 @@ IMPORT_REBUILD_MIN_ROWS = env.int("IMPORT_REBUILD_MIN_ROWS", default=10_000)
 # A job still queued this long after its task was sent is sent again (the broker may have
 # lost the message; a job runs once however many messages arrive).
 IMPORT_REQUEUE_AFTER_SECONDS = env.float("IMPORT_REQUEUE_AFTER_SECONDS", default=300.0)
+# A worker whose database connection broke mid-import waits this long for the database to
+# answer again, then records the failure (the import's transaction never committed).
+IMPORT_DATABASE_WAIT_SECONDS = env.float("IMPORT_DATABASE_WAIT_SECONDS", default=600.0)
 # Stored uploads and error reports of finished imports are deleted after this many days
 # (the jobs' history stays; 0 keeps them forever).
 IMPORT_FILE_RETENTION_DAYS = env.float("IMPORT_FILE_RETENTION_DAYS", default=30.0)

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from redis import RedisError
 
+from acme.lib import database_loss
 from imports import progress, services
 from imports.models import ImportJob
 from imports.pipeline import ImportCancelled, ImportFailed, ImportOptions, Progress, run_import
@@ -36,6 +37,14 @@ from imports.pipeline import ImportCancelled, ImportFailed, ImportOptions, Progr
 logger = logging.getLogger(__name__)
 
 # The worker raises SoftTimeLimitExceeded in a task past IMPORT_TIME_LIMIT_SECONDS.
+# The import's transaction never committed (it holds the merge and the outcome), so the
+# catalogue is as it was.
+DATABASE_LOST_MESSAGE = (
+    "the database connection was lost during the {step}; the catalogue is unchanged. "
+    "Retry to run it again."
+)
+LOST_DURING = {"parsing": "parsing", "validating": "validation", "loading": "load",
+               "merging": "merge"}  # fmt: skip
 TIME_LIMIT_MESSAGE = (
     "stopped after running for its time limit of {hours:g} h (IMPORT_TIME_LIMIT_SECONDS); "
     "the catalogue is unchanged. Retry to run it again, or raise the limit for larger files."
@@ -167,12 +176,20 @@ def execute(
         if not connection.in_atomic_block:
             connection.close_if_unusable_or_obsolete()
     except Exception as exc:
-        logger.exception("import %s: unexpected error", job.pk)
-        outcome["error"] = (
-            f"unexpected error ({exc.__class__.__name__}: {exc}); the catalogue is unchanged."
-        )
-        if not connection.in_atomic_block:
-            connection.close_if_unusable_or_obsolete()
+        if database_loss.connection_lost(exc):
+            committed = _after_lost_connection(job, attempt, exc)
+            if committed is not None:
+                return committed
+            outcome["error"] = DATABASE_LOST_MESSAGE.format(
+                step=LOST_DURING.get(tracker.phase, "import")
+            )
+        else:
+            logger.exception("import %s: unexpected error", job.pk)
+            outcome["error"] = (
+                f"unexpected error ({exc.__class__.__name__}: {exc}); the catalogue is unchanged."
+            )
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
     finally:
         heartbeat.stop()
         report.close()
@@ -195,6 +212,21 @@ def execute(
         )
     finally:
         os.unlink(report.name)
+
+
+def _after_lost_connection(job: ImportJob, attempt: int, exc: Exception) -> ImportJob | None:
+    """Wait for the database, then return the job if its transaction committed before the
+    connection broke (the merge and the outcome commit together), else None: nothing of the
+    import was committed. Raises `exc` when the database stays away; the lost-worker sweep
+    ends the job once it is back."""
+    logger.warning("import %s: the database connection was lost (%s); waiting for it",
+                   job.pk, exc)  # fmt: skip
+    if not database_loss.wait_for_database(timeout=settings.IMPORT_DATABASE_WAIT_SECONDS):
+        raise exc
+    now = ImportJob.objects.get(pk=job.pk)
+    if now.status == ImportJob.Status.COMPLETED and now.attempts == attempt:
+        return now
+    return None
 
 
 class _OutcomeRefused(Exception):

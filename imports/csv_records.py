@@ -16,14 +16,61 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import BinaryIO, TextIO
 
+from products.formula_escaping import ESCAPE, escape_cell, unescape_cell
+from products.text_rules import MULTI_LINE_FORBIDDEN_BYTES, control_character_problem
+
 # Python codec for each encoding the user can pick (the values of pipeline.ENCODINGS' keys).
 PYTHON_CODECS = {"utf-8": "utf-8", "cp1252": "cp1252", "latin-1": "latin-1"}
 ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "cp1252 (Windows-1252)", "latin-1": "latin-1"}
 UTF8_BOM = b"\xef\xbb\xbf"
+# Byte order marks of encodings this importer does not read (longest first: UTF-32 LE's
+# starts like UTF-16 LE's).
+FOREIGN_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+SAVE_AS_UTF8 = "save it as UTF-8 (in Excel: CSV UTF-8) and import it again"
+# Every byte but the control characters a description may not hold (products.text_rules):
+# deleting these from a chunk leaves only forbidden ones, in one pass in C.
+_ALLOWED_BYTES = bytes(b for b in range(256) if b not in MULTI_LINE_FORBIDDEN_BYTES)
+_APOSTROPHE = ESCAPE.encode("ascii")
 
-REQUIRED_COLUMNS = ("sku", "name")
-OPTIONAL_COLUMNS = ("description", "active")
-KNOWN_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the import file and what the import does with it. The README and the
+    upload page's help show these rules as written here."""
+
+    name: str
+    required: bool
+    if_missing: str  # the file has no such column
+    if_empty: str  # the column is there, the cell is empty (after trimming, for sku and name)
+
+
+# The rule for every optional column, now and later: a column the file does not have is never
+# written (a product keeps its stored value; a new product gets the column's default). In the
+# staging table such a value is NULL (NOT_GIVEN below); imports.staging.MERGED_VALUES says
+# how the merge keeps the stored one.
+COLUMNS = (
+    Column("sku", True, "the file is refused", "the record is rejected"),
+    Column("name", True, "the file is refused", "the record is rejected"),
+    Column(
+        "description",
+        False,
+        "descriptions are kept; a new product gets an empty one",
+        "the description is cleared",
+    ),
+    Column(
+        "active",
+        False,
+        "flags are kept; a new product is active",
+        "the flag is kept; a new product is active",
+    ),
+)
+REQUIRED_COLUMNS = tuple(column.name for column in COLUMNS if column.required)
+KNOWN_COLUMNS = tuple(column.name for column in COLUMNS)
 FIELD_LIMITS = {"sku": 255, "name": 255}  # products.Product's max_length
 ACTIVE_VALUES = {
     "true": True,
@@ -35,9 +82,8 @@ ACTIVE_VALUES = {
 }
 # The csv module refuses longer fields; an unclosed quote is the usual cause.
 MAX_FIELD_CHARS = 1024 * 1024
-# Cells a spreadsheet would run as a formula (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-ACTIVE_UNKNOWN = "\x03"  # see make_record_checker and imports.staging
+# A value the file does not give (no such column; an empty active cell), NULL in staging.
+NOT_GIVEN = "\x03"
 
 
 class InvalidFile(Exception):
@@ -64,9 +110,14 @@ class DecodedLines:
         self.chunk_bytes = chunk_bytes
         self.bytes_read = 0
         self.lines_decoded = 0  # lines fully decoded so far (LF, CRLF or lone CR)
-        # Set once the text holds NUL (which PostgreSQL text cannot store: such records are
-        # rejected) or the characters imports.staging uses as separators.
+        # Set once the text read so far holds a control character no product text may hold
+        # (NUL included), or a tab, which a SKU or name may not hold: from then on every
+        # record's fields are checked (products.text_rules); until then none can hold one.
         self.saw_control = False
+        self.saw_tab = False
+        # Set once the text holds an apostrophe: from then on cells are unescaped
+        # (products.formula_escaping); until then no cell can start with one.
+        self.saw_apostrophe = False
 
     def __iter__(self) -> Iterator[str]:
         # chain.from_iterable walks each chunk's lines in C; only chunks pass through Python.
@@ -83,6 +134,12 @@ class DecodedLines:
             self.bytes_read += len(block)
             if first:
                 first = False
+                for bom, name in FOREIGN_BOMS:
+                    if block.startswith(bom):
+                        raise InvalidFile(
+                            f"the file is {name} (it starts with a {name} byte order mark), "
+                            f"which this importer does not read; {SAVE_AS_UTF8}"
+                        )
                 if self.encoding == "utf-8" and block.startswith(UTF8_BOM):
                     block = block[len(UTF8_BOM) :]
             data = pending + block if pending else block
@@ -111,8 +168,12 @@ class DecodedLines:
                 "choose the file's encoding and import it again"
             ) from None
         self.lines_decoded += _line_breaks(data)
-        if not self.saw_control and ("\x00" in text or "\x01" in text or "\x03" in text):
+        if not self.saw_control and data.translate(None, _ALLOWED_BYTES):
             self.saw_control = True
+        if not self.saw_tab and b"\t" in data:
+            self.saw_tab = True
+        if not self.saw_apostrophe and _APOSTROPHE in data:
+            self.saw_apostrophe = True
         # newline="" keeps line endings untranslated, which the csv module needs.
         return io.StringIO(text, newline="")
 
@@ -149,6 +210,12 @@ def read_header(fields: list[str]) -> Header:
     positions: dict[str, int] = {}
     unknown: list[str] = []
     for index, cell in enumerate(fields):
+        if "\x00" in cell:
+            # UTF-16 or UTF-32 without a byte order mark reads as text full of NULs.
+            raise InvalidFile(
+                f"the header's column {index + 1} holds NUL bytes: the file is probably "
+                f"UTF-16 or UTF-32 without a byte order mark, or not a text file; {SAVE_AS_UTF8}"
+            )
         column = cell.strip().lower()
         if column in KNOWN_COLUMNS:
             if column in positions:
@@ -173,13 +240,20 @@ def read_header(fields: list[str]) -> Header:
     )
 
 
-def make_record_checker(header: Header, rows: list[str]):
-    """Return check(fields, record_no, check_nul) -> None | rejection reason (str).
+def make_record_checker(header: Header, rows: list[str], lines: DecodedLines):
+    """Return check(fields, record_no, spans_lines) -> None | rejection reason (str).
+
+    sku, name and description cells are unescaped (products.formula_escaping), so an
+    export imports back unchanged. Control characters (products.text_rules) are looked for
+    in sku and name once the file holds a tab or a forbidden control character or the
+    record spans lines, and in description once it holds a forbidden control character
+    (DecodedLines' flags); valid records therefore never hold NUL, "\\x01" or NOT_GIVEN,
+    which imports.staging uses as separators.
 
     A valid record is appended to `rows` as one staging row in imports.staging's row format
     (record number, sku, name, description, active joined by NUL; active "t", "f" or
-    ACTIVE_UNKNOWN). `active` is unknown when the file has no active column or the cell is
-    empty: new products then default to active, existing ones keep their flag.
+    NOT_GIVEN). Values follow COLUMNS: description is NOT_GIVEN when the file has no such
+    column, active when the file has none or the cell is empty.
     """
     field_count = header.field_count
     sku_at, name_at, description_at, active_at = (
@@ -192,11 +266,16 @@ def make_record_checker(header: Header, rows: list[str]):
     active_codes = {cell: "t" if value else "f" for cell, value in ACTIVE_VALUES.items()}
     append = rows.append
 
-    def check(fields: list[str], record_no: int, check_nul: bool) -> str | None:
+    def check(fields: list[str], record_no: int, spans_lines: bool) -> str | None:
         if len(fields) != field_count:
             return f"expected {field_count} fields, found {len(fields)}"
         sku = fields[sku_at].strip()
         name = fields[name_at].strip()
+        description = fields[description_at] if description_at is not None else NOT_GIVEN
+        if lines.saw_apostrophe:
+            sku, name = unescape_cell(sku), unescape_cell(name)
+            if description_at is not None:
+                description = unescape_cell(description)
         if not sku:
             return "sku is empty"
         if not name:
@@ -205,43 +284,44 @@ def make_record_checker(header: Header, rows: list[str]):
             return f"sku is longer than {sku_limit} characters ({len(sku)})"
         if len(name) > name_limit:
             return f"name is longer than {name_limit} characters ({len(name)})"
-        description = fields[description_at] if description_at is not None else ""
-        active = ACTIVE_UNKNOWN
+        active = NOT_GIVEN
         if active_at is not None:
             cell = fields[active_at].strip()
             if cell:
                 active = active_codes.get(cell.lower())
                 if active is None:
                     return f"active must be true/false, 1/0 or yes/no, not {cell!r}"
-        if check_nul and ("\x00" in sku or "\x00" in name or "\x00" in description):
-            return "contains a NUL character, which cannot be stored"
+        saw_control = lines.saw_control
+        if saw_control or spans_lines or lines.saw_tab:
+            for column, value in (("sku", sku), ("name", name)):
+                problem = control_character_problem(value)
+                if problem:
+                    return f"{column} {problem}"
+        if saw_control and description_at is not None:
+            problem = control_character_problem(description, multi_line=True)
+            if problem:
+                return f"description {problem}"
         append(f"{record_no}\x00{sku}\x00{name}\x00{description}\x00{active}")
         return None
 
     return check
 
 
-def escape_formula(cell: str) -> str:
-    """Neutralise a cell a spreadsheet would evaluate as a formula."""
-    if cell and cell.startswith(FORMULA_PREFIXES):
-        return "'" + cell
-    return cell
-
-
 class RejectionReport:
-    """The error report: record, line, reason, then the record's original fields."""
+    """The error report: record, line, reason, then the record's original fields, escaped
+    like an export (products.formula_escaping)."""
 
     def __init__(self, out: TextIO | None, header_fields: list[str]):
         self.writer = csv.writer(out) if out is not None else None
         if self.writer is not None:
             self.writer.writerow(
-                ["record", "line", "reason", *(escape_formula(c) for c in header_fields)]
+                ["record", "line", "reason", *(escape_cell(c) for c in header_fields)]
             )
 
     def add(self, record: int, line: int, reason: str, fields: list[str]) -> None:
         if self.writer is not None:
             self.writer.writerow(
-                [record, line, escape_formula(reason), *(escape_formula(c) for c in fields)]
+                [record, line, escape_cell(reason), *(escape_cell(c) for c in fields)]
             )
 
 

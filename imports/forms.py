@@ -1,5 +1,6 @@
 from django import forms
 
+from imports.csv_records import COLUMNS
 from imports.pipeline import ENCODINGS
 from imports.uploads import DELIMITER_ALIASES, validate_upload
 
@@ -7,6 +8,9 @@ DELIMITER_CHOICES = [(",", "Comma ( , )"), (";", "Semicolon ( ; )"), ("tab", "Ta
 
 
 class ImportUploadForm(forms.Form):
+    # The file's columns and what the import does with each, for the page's help.
+    columns = COLUMNS
+
     file = forms.FileField(
         label="CSV file",
         allow_empty_file=True,  # clean_file says what to do about an empty file

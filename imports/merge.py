@@ -42,8 +42,9 @@ counted. Either way steps 4-6 run again (at most MERGE_ATTEMPTS times): the new 
 is then updated, the deleted one created again. Rows updated in an earlier round now
 equal the file and are not counted twice.
 
-Without an `active` column (or with an empty cell) a new product is active and an existing
-product keeps its flag (`coalesce(staged.active, product.active)`).
+A value the file does not give (a missing column, an empty active cell; see
+imports.csv_records.COLUMNS) is NULL in staging: an existing product keeps its stored value
+and a new one gets the default (imports.staging.MERGED_VALUES and NEW_VALUES).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from django.db import IntegrityError, transaction
 from products.models import Product
 
 from .rebuild import rebuild_blockers, rebuild_catalogue
-from .staging import STAGING_TABLE
+from .staging import DIFFERS, MERGED_VALUES, NEW_VALUES, STAGING_TABLE
 
 # An arbitrary constant shared by every import: "the catalogue merge" lock.
 MERGE_LOCK_KEY = 0x61636D65_696D7074  # b"acmeimpt"
@@ -95,32 +96,23 @@ WHERE staged.sku_key = repeated.sku_key AND staged.record_no < repeated.last_rec
 # re-import costs a single join and writes nothing.
 CLASSIFY = f"""
 SELECT count(*) FILTER (WHERE p.id IS NULL),
-       count(*) FILTER (
-           WHERE p.id IS NOT NULL
-             AND (p.sku, p.name, p.description, p.active)
-                 IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
-       )
+       count(*) FILTER (WHERE p.id IS NOT NULL AND {DIFFERS})
 FROM {STAGING_TABLE} AS s
 LEFT JOIN {PRODUCTS} AS p ON lower(p.sku) = s.sku_key
 """
 
 UPDATE_CHANGED = f"""
 UPDATE {PRODUCTS} AS p
-SET sku = s.sku,
-    name = s.name,
-    description = s.description,
-    active = coalesce(s.active, p.active),
+SET {", ".join(f"{column} = {value}" for column, value in MERGED_VALUES.items())},
     updated_at = now()
 FROM {STAGING_TABLE} AS s
-WHERE lower(p.sku) = s.sku_key
-  AND (p.sku, p.name, p.description, p.active)
-      IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
+WHERE lower(p.sku) = s.sku_key AND {DIFFERS}
 """
 
 # A plain INSERT (no speculative insertion per row, unlike ON CONFLICT).
 INSERT_NEW = f"""
-INSERT INTO {PRODUCTS} AS p (sku, name, description, active, created_at, updated_at)
-SELECT s.sku, s.name, s.description, coalesce(s.active, true), now(), now()
+INSERT INTO {PRODUCTS} AS p ({", ".join(NEW_VALUES)}, created_at, updated_at)
+SELECT {", ".join(NEW_VALUES.values())}, now(), now()
 FROM {STAGING_TABLE} AS s
 WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS e WHERE lower(e.sku) = s.sku_key)
 """

@@ -8,16 +8,21 @@ already in a transaction):
 
 1. parsing: read the file as a stream of ~1 MB byte chunks, each cut after its last newline
    and decoded on its own (UTF-8 with or without BOM, or the cp1252 / latin-1 the user
-   chose); a byte the encoding cannot decode fails the import naming its line. The first
-   non-blank record is the header: names matched case-insensitively, trimmed, any order;
-   `sku` and `name` required, `description` and `active` optional, others ignored and listed
-   in `ImportResult.unknown_columns`. An empty file, or a header without records, fails.
+   chose); a byte the encoding cannot decode fails the import naming its line; a UTF-16 or
+   UTF-32 byte order mark, or a header cell holding NUL (such a file without one), fails it
+   naming the encoding. The first non-blank record is the header: names matched
+   case-insensitively, trimmed, any order; `sku` and `name` required, `description` and
+   `active` optional (imports.csv_records.COLUMNS: a column the file lacks is never
+   written), others ignored and listed in `ImportResult.unknown_columns`. An empty file, or a
+   header without records, fails.
 2. validating: the csv module (C) parses each record (quoted commas, doubled quotes and
    newlines are data; multi-line records are numbered by the line where they start). A
    record is rejected with its record number, line and reason when its field count differs
    from the header's, sku or name is empty after trimming, sku or name exceeds 255
-   characters, or `active` is not true/false/1/0/yes/no. Rejections go to the report CSV
-   (record, line, reason, original fields; formula-like cells prefixed with ').
+   characters, a value holds a control character (products.text_rules), or `active` is not
+   true/false/1/0/yes/no. sku, name and description are unescaped first
+   (products.formula_escaping), so an export imports back unchanged. Rejections go to the
+   report CSV (record, line, reason, original fields, escaped the same way).
 3. loading: valid records, numbered, are COPYed (psycopg 3 `cursor.copy`, PostgreSQL's text
    format escaped per ~1 MB batch, see imports.staging) into a temporary staging table
    *during* the same pass as steps 1-2, so PostgreSQL ingests while Python parses. The
@@ -333,7 +338,7 @@ def _read_header_fields(reader) -> list[str]:
 def _stream_records(cursor, reader, lines, header, rejections, options, result, tracker) -> str:
     """Parse, check and COPY every record; return the first rejection as text ("" if none)."""
     batch: list[str] = []
-    check = make_record_checker(header, batch)
+    check = make_record_checker(header, batch, lines)
     strict = options.strict
     first_rejection = ""
     record_no = rows_rejected = 0
@@ -348,7 +353,8 @@ def _stream_records(cursor, reader, lines, header, rejections, options, result, 
                     previous_line_end = line_end
                     continue
                 record_no += 1
-                reason = check(fields, record_no, lines.saw_control)
+                # a record spanning lines may hold a line break in its sku or name
+                reason = check(fields, record_no, line_end - previous_line_end > 1)
                 if reason is not None:
                     rows_rejected += 1
                     line = previous_line_end + 1
@@ -377,5 +383,5 @@ def _stream_records(cursor, reader, lines, header, rejections, options, result, 
 def _send(staging: StagingCopy, batch: list[str], lines: DecodedLines, discard: bool) -> None:
     # A strict import that has rejected a record will fail: stop loading, keep validating.
     if not discard:
-        staging.write_rows(batch, data_has_separators=lines.saw_control)
+        staging.write_rows(batch)
     batch.clear()

@@ -47,7 +47,7 @@ from django.db import OperationalError, transaction
 from acme.lib import pg_errors
 from products.models import Product
 
-from .staging import STAGING_TABLE
+from .staging import DIFFERS, MERGED_VALUES, NEW_VALUES, STAGING_TABLE
 
 PRODUCTS = Product._meta.db_table
 NEXT_TABLE = f"{PRODUCTS}_next"
@@ -113,31 +113,28 @@ WHERE attrelid = '{PRODUCTS}'::regclass AND attnum > 0 AND NOT attisdropped
   AND attidentity <> ''
 """
 
-# Every live product, with the staged values where they differ (the CLASSIFY predicate of
-# imports.merge), its id and created_at kept.
+# Every live product, with the staged values where they differ (imports.staging.DIFFERS),
+# its id and created_at kept.
 COPY_EXISTING = f"""
-INSERT INTO {NEXT_TABLE} (id, sku, name, description, active, created_at, updated_at)
+INSERT INTO {NEXT_TABLE} (id, {", ".join(MERGED_VALUES)}, created_at, updated_at)
 SELECT p.id,
-       CASE WHEN changed THEN s.sku ELSE p.sku END,
-       CASE WHEN changed THEN s.name ELSE p.name END,
-       CASE WHEN changed THEN s.description ELSE p.description END,
-       CASE WHEN changed THEN coalesce(s.active, p.active) ELSE p.active END,
+       {
+    ", ".join(
+        f"CASE WHEN changed THEN {value} ELSE p.{column} END"
+        for column, value in MERGED_VALUES.items()
+    )
+},
        p.created_at,
        CASE WHEN changed THEN now() ELSE p.updated_at END
 FROM {PRODUCTS} AS p
 LEFT JOIN {STAGING_TABLE} AS s ON s.sku_key = lower(p.sku)
-CROSS JOIN LATERAL (
-    SELECT s.record_no IS NOT NULL
-           AND (p.sku, p.name, p.description, p.active)
-               IS DISTINCT FROM (s.sku, s.name, s.description, coalesce(s.active, p.active))
-           AS changed
-) AS classified
+CROSS JOIN LATERAL (SELECT s.record_no IS NOT NULL AND {DIFFERS} AS changed) AS classified
 """
 
 # The staged SKUs the live catalogue lacks, ids from the new table's sequence.
 COPY_NEW = f"""
-INSERT INTO {NEXT_TABLE} (sku, name, description, active, created_at, updated_at)
-SELECT s.sku, s.name, s.description, coalesce(s.active, true), now(), now()
+INSERT INTO {NEXT_TABLE} ({", ".join(NEW_VALUES)}, created_at, updated_at)
+SELECT {", ".join(NEW_VALUES.values())}, now(), now()
 FROM {STAGING_TABLE} AS s
 WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS p WHERE lower(p.sku) = s.sku_key)
 ORDER BY s.record_no

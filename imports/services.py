@@ -166,6 +166,13 @@ def _event_data(job: ImportJob) -> dict:
     return dict(ImportEventData(job).data)
 
 
+def storable(text: str) -> str:
+    """`text` as PostgreSQL text and jsonb can store it: NUL shown as U+FFFD. The pipeline
+    refuses NULs in what it reports (header cells, values); this keeps any text that still
+    carries one (an unexpected error's message) from failing the outcome's transaction."""
+    return text.replace("\x00", "\ufffd")
+
+
 def _apply_result(job: ImportJob, result) -> None:
     job.rows_read = result.rows_read
     job.rows_valid = result.rows_valid
@@ -173,7 +180,7 @@ def _apply_result(job: ImportJob, result) -> None:
     job.created = result.created
     job.updated = result.updated
     job.unchanged = result.unchanged
-    job.unknown_columns = list(result.unknown_columns)
+    job.unknown_columns = [storable(column) for column in result.unknown_columns]
     job.durations = {phase: round(seconds, 3) for phase, seconds in result.durations.items()}
 
 
@@ -209,7 +216,7 @@ def _finish(job: ImportJob, status: str, *, error: str) -> None:
     """Record how a job ended (in the caller's transaction); its live progress key is
     cleared once that commits."""
     job.status = status
-    job.error = error
+    job.error = storable(error)
     job.finished_at = timezone.now()
     job.save()
     transaction.on_commit(partial(_best_effort, progress.clear, job.pk))

@@ -5,11 +5,11 @@ dropped with the transaction (and explicitly, for callers inside a longer transa
 
 Rows go through psycopg 3's `cursor.copy()` in PostgreSQL's text format, about a megabyte
 per `write`. Formatting is done per batch, not per field: imports.csv_records hands over
-each valid record as one string, its fields joined by NUL (a character no stored text can
-hold) and an unknown `active` as "\\x03"; a batch is joined by "\\x01" and escaped with a
-handful of `str.replace` passes over the whole batch (backslash, tab, newline, carriage
-return), then the separators become tab, newline and \\N. When the file itself contains
-"\\x01" or "\\x03" (csv_records.DecodedLines.saw_control), rows are escaped field by field.
+each valid record as one string, its fields joined by NUL and a value the file does not give
+as "\\x03"; a batch is joined by "\\x01" and escaped with a handful of `str.replace` passes
+over the whole batch (backslash, tab, newline, carriage return), then the separators become
+tab, newline and \\N. No valid record holds the separators: they are control characters,
+refused in every product text (products.text_rules).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from queue import Queue
 
 from psycopg.copy import QueuedLibpqWriter
 
-from .csv_records import ACTIVE_UNKNOWN
+from .csv_records import NOT_GIVEN
 
 STAGING_TABLE = "import_staging"
 COPY_CHUNK_CHARS = 1 << 20
@@ -28,8 +28,9 @@ CREATE TEMPORARY TABLE {STAGING_TABLE} (
     record_no bigint NOT NULL,
     sku text NOT NULL,
     name text NOT NULL,
-    description text NOT NULL,
-    active boolean,            -- NULL: no value in the file (new: active, existing: keep)
+    -- NULL: the file gives no value (imports.csv_records.COLUMNS), see MERGED_VALUES
+    description text,
+    active boolean,
     -- The merge's key, computed by PostgreSQL while it ingests the COPY (on the other core
     -- while Python parses on), never again per statement; PostgreSQL's lower(), as in the
     -- catalogue's unique index, not Python's str.lower().
@@ -37,6 +38,28 @@ CREATE TEMPORARY TABLE {STAGING_TABLE} (
 ) ON COMMIT DROP
 """
 COPY_STAGING = f"COPY {STAGING_TABLE} (record_no, sku, name, description, active) FROM STDIN"
+
+# What a staged row `s` makes of the catalogue's columns: for an existing product `p`, the
+# file's value, or the stored one where the file gives none (NULL: a column the file does
+# not have is never written); for a new product, the file's value or the column's default.
+# Every merge road (imports.merge, imports.rebuild) and validate only use these.
+MERGED_VALUES = {
+    "sku": "s.sku",
+    "name": "s.name",
+    "description": "coalesce(s.description, p.description)",
+    "active": "coalesce(s.active, p.active)",
+}
+NEW_VALUES = {
+    "sku": "s.sku",
+    "name": "s.name",
+    "description": "coalesce(s.description, '')",
+    "active": "coalesce(s.active, true)",
+}
+# Whether staged row `s` changes product `p`.
+DIFFERS = (
+    f"({', '.join(f'p.{column}' for column in MERGED_VALUES)}) "
+    f"IS DISTINCT FROM ({', '.join(MERGED_VALUES.values())})"
+)
 
 
 def create_staging(cursor) -> None:
@@ -54,24 +77,16 @@ def _escape(value: str) -> str:
     )
 
 
-def format_rows(rows: list[str], *, data_has_separators: bool) -> str:
+def format_rows(rows: list[str]) -> str:
     """COPY text for rows built by csv_records.make_record_checker."""
     if not rows:
         return ""
-    if not data_has_separators:
-        return (
-            _escape("\x01".join(rows) + "\x01")
-            .replace("\x00", "\t")
-            .replace("\x01", "\n")
-            .replace(ACTIVE_UNKNOWN, "\\N")
-        )
-    lines = []
-    for row in rows:
-        *fields, active = row.split("\x00")
-        fields = [_escape(field) for field in fields]
-        fields.append("\\N" if active == ACTIVE_UNKNOWN else active)
-        lines.append("\t".join(fields))
-    return "\n".join(lines) + "\n"
+    return (
+        _escape("\x01".join(rows) + "\x01")
+        .replace("\x00", "\t")
+        .replace("\x01", "\n")
+        .replace(NOT_GIVEN, "\\N")
+    )
 
 
 class BoundedQueuedWriter(QueuedLibpqWriter):
@@ -98,8 +113,8 @@ class StagingCopy:
         self.pending: list[str] = []
         self.pending_chars = 0
 
-    def write_rows(self, rows: list[str], *, data_has_separators: bool) -> None:
-        text = format_rows(rows, data_has_separators=data_has_separators)
+    def write_rows(self, rows: list[str]) -> None:
+        text = format_rows(rows)
         self.pending.append(text)
         self.pending_chars += len(text)
         if self.pending_chars >= COPY_CHUNK_CHARS:

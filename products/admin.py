@@ -11,6 +11,7 @@ from products import services
 from products.counting import CataloguePaginator
 from products.filters import lower_contains, with_lower_aliases
 from products.models import Product
+from products.text_rules import validate_multi_line_text, validate_single_line_text
 
 # Bulk status changes emit one product.updated event per product; beyond this, use the API.
 MAX_ACTION_SELECTION = 1000
@@ -20,6 +21,15 @@ class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["sku", "name", "description", "active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field, validator in (
+            ("sku", validate_single_line_text),
+            ("name", validate_single_line_text),
+            ("description", validate_multi_line_text),
+        ):
+            self.fields[field].validators.append(validator)
 
     def clean_sku(self) -> str:
         sku = services.normalize_sku(self.cleaned_data["sku"])

@@ -1,4 +1,5 @@
-"""The filtered catalogue as CSV, streamed row by row, safe to open in a spreadsheet."""
+"""The filtered catalogue as CSV, streamed row by row, safe to open in a spreadsheet and
+imported back unchanged (products.formula_escaping)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,10 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 
+from products.formula_escaping import escape_cell
+
 COLUMNS = ("name", "sku", "description", "active")
-# A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
-
-
-def escape_cell(value: str) -> str:
-    """Prefix formula-looking text with a quote, as OWASP recommends."""
-    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
 
 
 class _Echo:

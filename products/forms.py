@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from products import services
+from products.text_rules import validate_multi_line_text, validate_single_line_text
 
 
 class ProductForm(forms.Form):
@@ -12,9 +13,17 @@ class ProductForm(forms.Form):
         label="SKU",
         max_length=services.MAX_LENGTH,
         help_text="Unique, case-insensitively (ABC-1 and abc-1 are the same SKU).",
+        validators=[validate_single_line_text],
     )
-    name = forms.CharField(label="Name", max_length=services.MAX_LENGTH)
-    description = forms.CharField(label="Description", widget=forms.Textarea, required=False)
+    name = forms.CharField(
+        label="Name", max_length=services.MAX_LENGTH, validators=[validate_single_line_text]
+    )
+    description = forms.CharField(
+        label="Description",
+        widget=forms.Textarea,
+        required=False,
+        validators=[validate_multi_line_text],
+    )
     active = forms.BooleanField(label="Active", required=False, initial=True)
 
     def __init__(self, *args, product=None, **kwargs):

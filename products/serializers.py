@@ -5,6 +5,7 @@ from rest_framework.exceptions import APIException
 
 from products import services
 from products.models import Product
+from products.text_rules import validate_multi_line_text, validate_single_line_text
 
 
 class CatalogueBusy(APIException):
@@ -24,6 +25,11 @@ class ProductSerializer(serializers.ModelSerializer):
         model = Product
         fields = ["id", "sku", "name", "description", "active", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {
+            "sku": {"validators": [validate_single_line_text]},
+            "name": {"validators": [validate_single_line_text]},
+            "description": {"validators": [validate_multi_line_text]},
+        }
 
     def validate_sku(self, value: str) -> str:
         value = services.normalize_sku(value)

@@ -11,12 +11,15 @@ from django.db.models.functions import Lower
 from acme.lib import pg_errors
 from products.event_data import ProductEventData, ProductsDeletedAllEventData
 from products.models import Product
+from products.text_rules import control_character_problem
 from webhooks import events
 
 SKU_UNIQUE_CONSTRAINT = "product_sku_lower_unique"
 SKU_TAKEN_MESSAGE = "A product with this SKU already exists."
 EDITABLE_FIELDS = ("sku", "name", "description", "active")
 MAX_LENGTH = 255
+# (field, label, multi-line) for the control-character rule of products.text_rules.
+TEXT_FIELDS = (("sku", "SKU", False), ("name", "Name", False), ("description", "Description", True))
 # Delete-all waits at most this long for running queries (an export, an import merge) to
 # release the table, so it never holds every other page hostage behind its lock request.
 DELETE_ALL_LOCK_TIMEOUT = "3s"
@@ -89,6 +92,10 @@ def _validate(product: Product) -> None:
         raise ProductError("Name is required.", field="name")
     if len(product.name) > MAX_LENGTH:
         raise ProductError(f"Name is longer than {MAX_LENGTH} characters.", field="name")
+    for field, label, multi_line in TEXT_FIELDS:
+        problem = control_character_problem(getattr(product, field), multi_line=multi_line)
+        if problem:
+            raise ProductError(f"{label} {problem}.", field=field)
 
 
 def _save(product: Product) -> None:

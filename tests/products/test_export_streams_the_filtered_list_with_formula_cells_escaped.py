@@ -3,7 +3,7 @@ import io
 
 from django.http import StreamingHttpResponse
 
-from products.export import escape_cell
+from products.formula_escaping import escape_cell
 
 
 def read_csv(response) -> list[dict]:
@@ -25,17 +25,17 @@ def test_export_has_the_importer_columns_and_follows_the_filters(staff_client, c
 
 def test_formula_cells_are_prefixed_with_a_quote(staff_client, make_product):
     make_product("=cmd|'/c calc'!A1", "+SUM(1,2)", "-2+3")
-    make_product("@sku", "\tTabbed", "\rReturn")
-    make_product("plain", "Multi\nline, with comma", 'say "hi"')
+    make_product("@sku", "'quoted", "\tTabbed\rReturn")
+    make_product("plain", "With comma, and 'quote'", 'say "hi"\nMulti line')
 
     rows = {row["sku"]: row for row in read_csv(staff_client.get("/products/export.csv"))}
 
     assert rows["'=cmd|'/c calc'!A1"]["name"] == "'+SUM(1,2)"
     assert rows["'=cmd|'/c calc'!A1"]["description"] == "'-2+3"
-    assert rows["'@sku"]["name"] == "'\tTabbed"
-    assert rows["'@sku"]["description"] == "'\rReturn"
-    assert rows["plain"]["name"] == "Multi\nline, with comma"
-    assert rows["plain"]["description"] == 'say "hi"'
+    assert rows["'@sku"]["name"] == "''quoted"  # reversible: an apostrophe is escaped too
+    assert rows["'@sku"]["description"] == "'\tTabbed\rReturn"
+    assert rows["plain"]["name"] == "With comma, and 'quote'"
+    assert rows["plain"]["description"] == 'say "hi"\nMulti line'
 
 
 def test_escape_cell_leaves_ordinary_text_alone():

@@ -15,6 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
 from acme.lib import queues, redis_urls, var_dir
+from acme.lib.database_keepalives import keepalive_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -110,6 +111,18 @@ if env.bool("DATABASE_POOL", default=False):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASE_URL:
+    # A dead host's connections (and the locks of its transaction) go within about a
+    # minute: idle + interval x count seconds; see acme/lib/database_keepalives.py.
+    DATABASES["default"]["OPTIONS"] = keepalive_options(
+        idle=env.int("DATABASE_KEEPALIVES_IDLE", default=30),
+        interval=env.int("DATABASE_KEEPALIVES_INTERVAL", default=10),
+        count=env.int("DATABASE_KEEPALIVES_COUNT", default=3),
+        user_timeout_seconds=env.int("DATABASE_TCP_USER_TIMEOUT_SECONDS", default=60),
+        connect_timeout=env.int("DATABASE_CONNECT_TIMEOUT", default=10),
+        server_side=env.bool("DATABASE_SERVER_KEEPALIVES", default=True),
+        existing=DATABASES["default"].get("OPTIONS") or {},
+    )
 # Lets several test runs share one server (pytest-django's default is test_<NAME>).
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME")}

@@ -17,7 +17,7 @@ def test_database_url_with_sslmode_require_reaches_psycopg_options():
     database = settings["database"]
     assert database["HOST"] == "ep-cool.neon.tech"
     assert database["NAME"] == "acme"
-    assert database["OPTIONS"] == {"sslmode": "require"}
+    assert database["OPTIONS"]["sslmode"] == "require"
     assert settings["conn_max_age"] == 60
 
 

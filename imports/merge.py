@@ -22,9 +22,10 @@ Runs inside the import's transaction, after every valid record is in the staging
 8. `flush_gin_pending_lists` when rows were written and the import commits.
 
 A bulk merge takes another road (imports.rebuild): when the staged file holds at least
-settings.IMPORT_REBUILD_MIN_ROWS records and the catalogue table is safe to rebuild, step 3
-also takes a SHARE lock on the catalogue (page and API writes wait until the import commits,
-or give up after products.services' lock_timeout; reads go on). If the rows to write (new +
+settings.IMPORT_REBUILD_MIN_ROWS records, step 3 also takes a SHARE ROW EXCLUSIVE lock on the
+catalogue (imports.rebuild.REBUILD_LOCK_MODE: page and API writes, CREATE INDEX and any other
+DDL wait until the import commits, or give up after products.services' lock_timeout; reads go
+on), then checks that the table is safe to rebuild. If the rows to write (new +
 changed) are at least REBUILD_MIN_SHARE of the resulting catalogue, steps 5-6 are replaced
 by building the merged catalogue in a new table with fresh indexes and swapping it in: at
 that share, building every index once is cheaper than maintaining them row by row (figures
@@ -57,7 +58,7 @@ from django.db import IntegrityError, transaction
 
 from products.models import Product
 
-from .rebuild import rebuild_blockers, rebuild_catalogue
+from .rebuild import REBUILD_LOCK_MODE, rebuild_blockers, rebuild_catalogue
 from .staging import DIFFERS, MERGED_VALUES, NEW_VALUES, STAGING_TABLE
 
 # An arbitrary constant shared by every import: "the catalogue merge" lock.
@@ -205,12 +206,14 @@ def merge_into_catalogue(
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
     classified = None
     if staged >= settings.IMPORT_REBUILD_MIN_ROWS and not rebuild_blockers(cursor):
-        # Writers wait from here to commit, so the counts below stay exact.
+        # Writers and DDL wait from here to commit, so the counts below stay exact and the
+        # catalog the rebuild reads stays true until its swap; the blockers are read again
+        # under the lock (a trigger created meanwhile).
         on_step("waiting for catalogue edits in progress to finish")
-        cursor.execute(f"LOCK TABLE {PRODUCTS} IN SHARE MODE")
+        cursor.execute(f"LOCK TABLE {PRODUCTS} IN {REBUILD_LOCK_MODE} MODE")
         on_step(f"comparing {staged:,} products with the catalogue")
         classified = new, changed = _classify(cursor)
-        if wants_rebuild(cursor, new=new, changed=changed):
+        if wants_rebuild(cursor, new=new, changed=changed) and not rebuild_blockers(cursor):
             created = rebuild_catalogue(cursor, on_step=on_step)
             if created != new:
                 raise RuntimeError(

@@ -9,20 +9,27 @@ the merged rows into a new table costs about 1 s and building all its indexes ab
 parallel workers). See imports.merge for when this road is taken and bench/README.md for
 the figures.
 
-Steps, inside the import's transaction, after imports.merge has taken the merge lock and
-the SHARE lock on the catalogue (writers wait until commit, readers go on reading the live
-table) and classified the staged rows:
+Everything is taken from the live table's catalog, read under the lock, never from a list
+of today's columns: a column a later migration adds keeps its values, its default, NOT NULL
+and foreign key.
 
-1. `CREATE TABLE <catalogue>_next (LIKE <catalogue> INCLUDING ALL EXCLUDING INDEXES)`:
-   columns, defaults, NOT NULL and CHECK constraints, identity, statistics objects,
-   comments; the storage parameters are copied, and its identity sequence continues where
-   the live one is.
-2. Fill it: every live product, taking the staged values where they differ (then
-   `updated_at = now()`; unchanged rows keep theirs and their id, created_at), then the
-   new SKUs.
+Steps, inside the import's transaction, after imports.merge has taken the merge lock and
+the REBUILD_LOCK_MODE lock on the catalogue (writers and DDL such as CREATE INDEX wait until
+commit, readers go on reading the live table) and classified the staged rows:
+
+1. Read the catalog: indexes, identity sequences, columns, outgoing foreign keys.
+   `CREATE TABLE <catalogue>_next (LIKE <catalogue> INCLUDING ALL EXCLUDING INDEXES)`:
+   columns, defaults, NOT NULL and CHECK constraints, identity, generated columns,
+   statistics objects, comments; the storage parameters are copied, and its identity
+   sequence continues where the live one is.
+2. Fill it: every live product with every column, taking the staged values where they
+   differ for the columns an import writes (then `updated_at = now()`; unchanged rows keep
+   theirs, and every other column keeps its value), then the new SKUs (other columns take
+   their defaults).
 3. Build every index and constraint-backed index with the live table's own definitions
    (pg_get_indexdef / pg_get_constraintdef) under temporary names, with
-   maintenance_work_mem raised for this transaction; ANALYZE.
+   maintenance_work_mem raised for this transaction; add the outgoing foreign keys
+   (pg_get_constraintdef); ANALYZE.
 4. Swap: take ACCESS EXCLUSIVE on the live table (asking for it with a short lock_timeout
    and retrying, so pages queued behind the request wait at most that long each time),
    DROP it, rename the new table, its indexes, constraints and sequence to the live names.
@@ -51,6 +58,11 @@ from .staging import DIFFERS, MERGED_VALUES, NEW_VALUES, STAGING_TABLE
 
 PRODUCTS = Product._meta.db_table
 NEXT_TABLE = f"{PRODUCTS}_next"
+# Held from before the catalog is read until commit. SHARE would keep writers out but not
+# CREATE INDEX (which takes SHARE too): an index committed during the rebuild would be lost
+# with the swapped-out table. SHARE ROW EXCLUSIVE conflicts with every write and every DDL,
+# and still lets readers (and SELECT ... FOR UPDATE) in.
+REBUILD_LOCK_MODE = "SHARE ROW EXCLUSIVE"
 # Memory for each index build (this transaction only).
 INDEX_BUILD_MEMORY = "512MB"
 # The swap asks for ACCESS EXCLUSIVE at most this long at a time; pages queued behind the
@@ -86,6 +98,9 @@ SELECT reason FROM (
     FROM pg_class WHERE oid = '{PRODUCTS}'::regclass
       AND (relrowsecurity OR reltablespace <> 0 OR relreplident <> 'd' OR relacl IS NOT NULL)
     UNION ALL
+    SELECT 'column ' || attname || ' has grants of its own' FROM pg_attribute
+    WHERE attrelid = '{PRODUCTS}'::regclass AND attnum > 0 AND attacl IS NOT NULL
+    UNION ALL
     SELECT 'column ' || attname || ' takes its values from a serial sequence'
     FROM pg_attribute
     WHERE attrelid = '{PRODUCTS}'::regclass AND attnum > 0 AND NOT attisdropped
@@ -113,25 +128,50 @@ WHERE attrelid = '{PRODUCTS}'::regclass AND attnum > 0 AND NOT attisdropped
   AND attidentity <> ''
 """
 
-# Every live product, with the staged values where they differ (imports.staging.DIFFERS),
-# its id and created_at kept.
-COPY_EXISTING = f"""
-INSERT INTO {NEXT_TABLE} (id, {", ".join(MERGED_VALUES)}, created_at, updated_at)
-SELECT p.id,
-       {
-    ", ".join(
-        f"CASE WHEN changed THEN {value} ELSE p.{column} END"
-        for column, value in MERGED_VALUES.items()
-    )
-},
-       p.created_at,
-       CASE WHEN changed THEN now() ELSE p.updated_at END
+# The live table's columns, in order: name (quoted), whether it is an identity ALWAYS column
+# (generated columns are computed by the new table itself).
+COLUMNS = f"""
+SELECT quote_ident(attname), attidentity = 'a'
+FROM pg_attribute
+WHERE attrelid = '{PRODUCTS}'::regclass AND attnum > 0 AND NOT attisdropped
+  AND attgenerated = ''
+ORDER BY attnum
+"""
+
+# Outgoing foreign keys (LIKE does not copy them).
+FOREIGN_KEYS = f"""
+SELECT conname, pg_get_constraintdef(oid)
+FROM pg_constraint
+WHERE conrelid = '{PRODUCTS}'::regclass AND contype = 'f'
+ORDER BY conname
+"""
+
+
+def copy_existing_sql(columns: list[tuple[str, bool]]) -> str:
+    """Every live product into the new table, every column the live table has: the staged
+    values where they differ (imports.staging.DIFFERS) for the columns an import writes,
+    `updated_at = now()` for those rows, and every other column (id, created_at, columns a
+    later migration added) as it is."""
+    values = []
+    for column, _ in columns:
+        if column in MERGED_VALUES:
+            values.append(f"CASE WHEN changed THEN {MERGED_VALUES[column]} ELSE p.{column} END")
+        elif column == "updated_at":
+            values.append("CASE WHEN changed THEN now() ELSE p.updated_at END")
+        else:
+            values.append(f"p.{column}")
+    overriding = " OVERRIDING SYSTEM VALUE" if any(always for _, always in columns) else ""
+    return f"""
+INSERT INTO {NEXT_TABLE} ({", ".join(column for column, _ in columns)}){overriding}
+SELECT {", ".join(values)}
 FROM {PRODUCTS} AS p
 LEFT JOIN {STAGING_TABLE} AS s ON s.sku_key = lower(p.sku)
 CROSS JOIN LATERAL (SELECT s.record_no IS NOT NULL AND {DIFFERS} AS changed) AS classified
 """
 
-# The staged SKUs the live catalogue lacks, ids from the new table's sequence.
+
+# The staged SKUs the live catalogue lacks, ids from the new table's sequence; columns an
+# import does not write take their defaults, as in the in-place merge's INSERT.
 COPY_NEW = f"""
 INSERT INTO {NEXT_TABLE} ({", ".join(NEW_VALUES)}, created_at, updated_at)
 SELECT {", ".join(NEW_VALUES.values())}, now(), now()
@@ -151,20 +191,26 @@ def rebuild_blockers(cursor) -> list[str]:
 
 def rebuild_catalogue(cursor, *, on_step: Callable[[str], None]) -> int:
     """Steps 1-4 above; returns how many new products were created. The caller holds the
-    merge lock and a SHARE lock on the catalogue.
+    merge lock and a REBUILD_LOCK_MODE lock on the catalogue.
 
     `on_step` hears each step, for the progress display."""
+    # The catalog is read under the caller's lock, which keeps DDL out until commit.
     cursor.execute(INDEXES)
     indexes = cursor.fetchall()
     cursor.execute(IDENTITY_SEQUENCES)
     sequences = cursor.fetchall()
+    cursor.execute(COLUMNS)
+    columns = cursor.fetchall()
+    cursor.execute(FOREIGN_KEYS)
+    foreign_keys = cursor.fetchall()
 
     on_step("writing the merged catalogue into a new table")
     _create_next_table(cursor, sequences)
-    cursor.execute(COPY_EXISTING)
+    cursor.execute(copy_existing_sql(columns))
     cursor.execute(COPY_NEW)
     created = cursor.rowcount
     renames = _build_indexes(cursor, indexes, on_step)
+    renames += _add_foreign_keys(cursor, foreign_keys, on_step)
     cursor.execute(f"ANALYZE {NEXT_TABLE}")
     on_step("switching to the new catalogue")
     _swap(cursor, renames, sequences)
@@ -229,6 +275,17 @@ def _build_indexes(cursor, indexes, on_step) -> list[tuple[str, str, bool]]:
     return renames
 
 
+def _add_foreign_keys(cursor, foreign_keys, on_step) -> list[tuple[str, str, bool]]:
+    """The live table's outgoing foreign keys on the new table (checked against its rows)."""
+    renames = []
+    for number, (name, definition) in enumerate(foreign_keys):
+        on_step(f"checking foreign key {number + 1} of {len(foreign_keys)} ({name})")
+        temporary = f"{NEXT_TABLE}_fk_{number}"
+        cursor.execute(f"ALTER TABLE {NEXT_TABLE} ADD CONSTRAINT {temporary} {definition}")
+        renames.append((temporary, name, True))
+    return renames
+
+
 def _swap(cursor, renames, sequences) -> None:
     _lock_for_swap(cursor)
     cursor.execute(f"DROP TABLE {PRODUCTS}")
@@ -260,7 +317,7 @@ def _lock_for_swap(cursor) -> None:
                 cursor.execute(f"LOCK TABLE {PRODUCTS} IN ACCESS EXCLUSIVE MODE")
         except OperationalError as error:
             # lock_not_available, or deadlock_detected (a writer holding a read lock waits
-            # for our SHARE lock): step aside and ask again.
+            # for our REBUILD_LOCK_MODE lock): step aside and ask again.
             if not pg_errors.is_lock_conflict(error):
                 raise
             time.sleep(SWAP_RETRY_PAUSE_SECONDS)

@@ -29,7 +29,8 @@ class ProductAdminForm(forms.ModelForm):
             ("name", validate_single_line_text),
             ("description", validate_multi_line_text),
         ):
-            self.fields[field].validators.append(validator)
+            if field in self.fields:  # a view-only user's form has none
+                self.fields[field].validators.append(validator)
 
     def clean_sku(self) -> str:
         sku = services.normalize_sku(self.cleaned_data["sku"])

@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Refuses an upload it must not read before anything parses the body (imports.upload_gate).
+    "imports.upload_gate.UploadGateMiddleware",
     "acme.lib.auth.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -269,6 +271,15 @@ if DEBUG:
     WHITENOISE_AUTOREFRESH = True
 # Uploads larger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Where those temporary files go (empty: the system's temporary directory).
+FILE_UPLOAD_TEMP_DIR = env.str("FILE_UPLOAD_TEMP_DIR", default="") or None
+# The first handler stops a file past IMPORT_MAX_UPLOAD_BYTES as it arrives, and any file
+# sent where no view takes one (imports.upload_gate).
+FILE_UPLOAD_HANDLERS = [
+    "imports.upload_gate.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- I18N -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

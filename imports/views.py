@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from acme.lib.event_streams import event_stream
 from acme.lib.pages import PAGE_SIZES, page_size, wants_json
-from imports import progress, services
+from imports import progress, services, upload_gate
 from imports.downloads import report_response
 from imports.event_stream import job_event_stream
 from imports.forms import ImportUploadForm
@@ -75,7 +75,11 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @permission_required(START, raise_exception=True)
 def job_upload(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        form = _bound_upload_form(request)
+        form = ImportUploadForm(request.POST, request.FILES)  # reads the body
+        too_large = upload_gate.refused_size(request)
+        if too_large is not None:
+            # Stopped as it arrived (imports.upload_gate): what came is gone.
+            return upload_refused(request, message=too_large_message(too_large), status=413)
         if form.is_valid():
             job = services.import_job_create(
                 uploaded_file=form.cleaned_data["file"], options=form.options(), user=request.user
@@ -90,6 +94,21 @@ def job_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "imports/upload.html", _upload_context(ImportUploadForm()))
 
 
+def upload_refused(request: HttpRequest, *, message: str, status: int) -> HttpResponse:
+    """The upload form again with `message` on its file field (JSON for the page's script).
+
+    imports.upload_gate answers with it before the body is read, the view after a file was
+    stopped on its way in."""
+    if wants_json(request):
+        return JsonResponse({"errors": {"file": [{"message": message, "code": "too_large"}]}},
+                            status=status)  # fmt: skip
+    form = ImportUploadForm(data={})
+    form.full_clean()
+    form.errors.clear()
+    form.add_error("file", message)
+    return render(request, "imports/upload.html", _upload_context(form), status=status)
+
+
 def _upload_context(form: ImportUploadForm) -> dict:
     return {
         "form": form,
@@ -98,19 +117,6 @@ def _upload_context(form: ImportUploadForm) -> dict:
         "state": {"status": "uploading", "percent": 0, "phase_label": "Uploading"},
         "links": {},
     }
-
-
-def _bound_upload_form(request: HttpRequest) -> ImportUploadForm:
-    """Refuse an oversized body before Django spools it to disk, when its length is known."""
-    length = int(request.headers.get("Content-Length") or 0)
-    # Multipart framing and the other fields add a little: allow 64 KiB over the limit.
-    if length > settings.IMPORT_MAX_UPLOAD_BYTES + 65536:
-        form = ImportUploadForm(data={})
-        form.full_clean()
-        form.errors.clear()
-        form.add_error("file", too_large_message(length))
-        return form
-    return ImportUploadForm(request.POST, request.FILES)
 
 
 def _job_links(job: ImportJob) -> dict:

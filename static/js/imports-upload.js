@@ -110,7 +110,8 @@ form.addEventListener("submit", (event) => {
       return;
     }
     panel.hidden = true;
-    if (xhr.status === 400 && body?.errors) {
+    // 413 carries the server's message (the size and the limit) when it could send one.
+    if ((xhr.status === 400 || xhr.status === 413) && body?.errors) {
       showErrors(body.errors);
     } else if (xhr.status === 403) {
       showToast("You do not have permission to import products.", "error");

@@ -1,6 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from imports.models import ImportJob
@@ -21,7 +22,7 @@ def test_the_page_shows_the_size_and_the_limit(staff_client, small_limit):
     response = staff_client.post(reverse("imports:new"), {"file": upload, "encoding": "utf-8",
                                                           "delimiter": ","})  # fmt: skip
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     page = response.content.decode()
     assert "the upload limit is 1000\xa0bytes" in page
     assert "IMPORT_MAX_UPLOAD_BYTES" in page
@@ -38,19 +39,19 @@ def test_a_body_announced_far_over_the_limit_is_refused_before_it_is_read(
         reverse("imports:new"), {"file": upload}, headers={"Accept": "application/json"}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "upload limit" in response.json()["errors"]["file"][0]["message"]
     assert not ImportJob.objects.exists()
 
 
 @pytest.mark.django_db
-def test_the_api_answers_400_with_the_limit(staff_user, small_limit):
+def test_the_api_answers_413_with_the_limit(staff_user, small_limit):
     client = APIClient()
-    client.force_authenticate(staff_user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff_user).key}")
     upload = SimpleUploadedFile("big.csv", CSV, "text/csv")
 
     response = client.post("/api/imports/", {"file": upload}, format="multipart")
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "the upload limit is 1000" in response.json()["file"][0]
     assert not ImportJob.objects.exists()

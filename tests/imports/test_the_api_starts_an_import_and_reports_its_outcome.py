@@ -1,4 +1,5 @@
 import pytest
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from imports.models import ImportJob
@@ -9,11 +10,17 @@ from tests.support.waiting import wait_until
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
+def _token_client(user) -> APIClient:
+    """Real token authentication: uploads are checked before DRF runs (imports.upload_gate),
+    where force_authenticate would not be seen."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
 @pytest.fixture
 def api(staff_user):
-    client = APIClient()
-    client.force_authenticate(staff_user)
-    return client
+    return _token_client(staff_user)
 
 
 def test_post_returns_201_and_get_reports_the_outcome(celery_worker, api, sample_upload):
@@ -47,8 +54,7 @@ def test_post_returns_201_and_get_reports_the_outcome(celery_worker, api, sample
 
 
 def test_posting_needs_the_add_permission(viewer_user, sample_upload):
-    client = APIClient()
-    client.force_authenticate(viewer_user)
+    client = _token_client(viewer_user)
 
     response = client.post("/api/imports/", {"file": sample_upload}, format="multipart")
 

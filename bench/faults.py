@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,6 +156,17 @@ def job_state(job_id: int):
     return ImportJob.objects.values("status", "phase", "error").get(pk=job_id)
 
 
+def live_phase(job_id: int) -> str:
+    """The phase from the live progress in Redis (the row's lags by a heartbeat)."""
+    from imports import progress
+
+    try:
+        live = progress.read(job_id)
+    except Exception:
+        live = None
+    return (live or {}).get("phase") or job_state(job_id)["phase"]
+
+
 def finished(job_id: int):
     from imports.models import ImportJob
 
@@ -190,7 +202,7 @@ def run_fault(stack: Stack, fault: str, files: list[Path], down: float) -> Row:
         time.sleep(down)
     else:
         job_id = submit(files[0])
-        if not wait_for(lambda: job_state(job_id)["phase"] == moment, timeout=FINISH_TIMEOUT,
+        if not wait_for(lambda: live_phase(job_id) == moment, timeout=FINISH_TIMEOUT,
                         every=0.05):  # fmt: skip
             row.job = f"never reached {moment}: {describe(finished(job_id))}"
             return row
@@ -296,10 +308,10 @@ def main() -> None:
 
         connections.close_all()
         stack.stop()
-        print(f"\nrows: {args.rows}, logs in {directory}\n")
+        print(f"\nrows: {args.rows}, logs in {directory} (kept with --keep)\n")
         print_table(rows)
         if not args.keep:
-            print(f"(remove {directory} when done)")
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

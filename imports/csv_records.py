@@ -292,7 +292,13 @@ def make_record_checker(header: Header, rows: list[str], lines: DecodedLines):
                 if active is None:
                     return f"active must be true/false, 1/0 or yes/no, not {cell!r}"
         saw_control = lines.saw_control
-        if saw_control or spans_lines or lines.saw_tab:
+        # Without a tab or another control character in the file, a record spanning lines
+        # can only hold a line break: look for one before running the full check.
+        if (
+            saw_control
+            or lines.saw_tab
+            or (spans_lines and ("\n" in sku or "\r" in sku or "\n" in name or "\r" in name))
+        ):
             for column, value in (("sku", sku), ("name", name)):
                 problem = control_character_problem(value)
                 if problem:

@@ -24,6 +24,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 
 from acme.lib.redis_client import get_redis
+from webhooks import delivery_metrics
 from webhooks.models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ def claim_next(endpoint_id: int) -> Delivery | None:
 
 def fail_waiting(endpoint_id: int, *, error: str) -> int:
     """Fail an endpoint's waiting deliveries at once (it was disabled); test sends stay."""
-    return Delivery.objects.filter(
+    failed = Delivery.objects.filter(
         endpoint_id=endpoint_id, status=Delivery.Status.WAITING, is_test=False
     ).update(
         status=Delivery.Status.FAILED,
@@ -83,6 +84,11 @@ def fail_waiting(endpoint_id: int, *, error: str) -> int:
         next_attempt_at=None,
         last_error=error,
     )
+    if failed:
+        transaction.on_commit(
+            partial(delivery_metrics.count_finished, Delivery.Status.FAILED, failed)
+        )
+    return failed
 
 
 def schedule_drain(endpoint_id: int, countdown: float = 0.0, *, running: bool = False) -> None:

@@ -47,10 +47,10 @@ def count_attempt(duration_ms: int | None) -> None:
         logger.warning("could not count a delivery attempt in Redis", exc_info=True)
 
 
-def count_finished(status: str) -> None:
-    """A delivery reached its final `status` (succeeded or failed)."""
+def count_finished(status: str, deliveries: int = 1) -> None:
+    """`deliveries` reached their final `status` (succeeded or failed)."""
     try:
-        get_redis().hincrby(FINISHED_KEY, status, 1)
+        get_redis().hincrby(FINISHED_KEY, status, deliveries)
     except RedisError:
         logger.warning("could not count a finished delivery in Redis", exc_info=True)
 

@@ -2,6 +2,7 @@
 serves) ends the stream at once, and the job's watcher stops when its last follower leaves."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -52,7 +53,10 @@ def test_a_follower_that_disconnects_leaves_no_watcher_behind(staff_user):
         await sync_to_async(connections.close_all)()
         return sent, watches, stopped
 
-    sent, watches, stopped = asyncio.run(follow_then_leave())
+    # A loop of its own in a thread of its own: Playwright's sync API (the browser tests earlier
+    # in the run) leaves an event loop running on this thread, where asyncio.run() refuses.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        sent, watches, stopped = thread.submit(asyncio.run, follow_then_leave()).result()
 
     assert sent[0]["status"] == 200
     assert len(watches) == 1 and watches[0].followers == 0

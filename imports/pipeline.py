@@ -18,11 +18,12 @@ already in a transaction):
 2. validating: the csv module (C) parses each record (quoted commas, doubled quotes and
    newlines are data; multi-line records are numbered by the line where they start). A
    record is rejected with its record number, line and reason when its field count differs
-   from the header's, sku or name is empty after trimming, sku or name exceeds 255
-   characters, a value holds a control character (products.text_rules), or `active` is not
-   true/false/1/0/yes/no. sku, name and description are unescaped first
-   (products.formula_escaping), so an export imports back unchanged. Rejections go to the
-   report CSV (record, line, reason, original fields, escaped the same way).
+   from the header's, sku or name is empty after trimming, sku or name is longer than
+   Product's max_length (csv_records.FIELD_LIMITS), a value holds a control character
+   (products.text_rules), or `active` is not true/false/1/0/yes/no. sku, name and
+   description are unescaped first (products.formula_escaping), so an export imports back
+   unchanged. Rejections go to the report CSV (record, line, reason, original fields,
+   escaped the same way).
 3. loading: valid records, numbered, are COPYed (psycopg 3 `cursor.copy`, PostgreSQL's text
    format escaped per ~1 MB batch, see imports.staging) into a temporary staging table
    *during* the same pass as steps 1-2, so PostgreSQL ingests while Python parses. The

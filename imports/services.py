@@ -77,6 +77,12 @@ def _enqueue(job_id: int, size: int) -> None:
         logger.warning("import %s: queued, but its task could not be sent yet (%s)", job_id, exc)
 
 
+def _stored_name(path: str) -> str:
+    """The file's base name, cut to fit ImportJob.original_name."""
+    limit = ImportJob._meta.get_field("original_name").max_length
+    return os.path.basename(path)[:limit]
+
+
 @transaction.atomic
 def import_job_create(
     *,
@@ -87,7 +93,7 @@ def import_job_create(
 ) -> ImportJob:
     """Store the upload through Django's storage, record the job, queue it after commit."""
     job = ImportJob(
-        original_name=os.path.basename(uploaded_file.name or "upload.csv")[:255],
+        original_name=_stored_name(uploaded_file.name or "upload.csv"),
         size=uploaded_file.size,
         source=source,
         created_by=user if user is not None and user.is_authenticated else None,
@@ -103,7 +109,7 @@ def import_job_create(
 def import_job_create_local(*, path: str, options: dict, size: int) -> ImportJob:
     """A job for an import run in the shell on a local file (not stored: nothing to retry)."""
     return ImportJob.objects.create(
-        original_name=os.path.basename(path)[:255],
+        original_name=_stored_name(path),
         size=size,
         source=ImportJob.Source.COMMAND,
         status=ImportJob.Status.QUEUED,
@@ -117,7 +123,7 @@ def import_job_create_from_path(*, path: str, options: dict) -> ImportJob:
         name = os.path.basename(path)
         with transaction.atomic():
             job = ImportJob(
-                original_name=name[:255],
+                original_name=_stored_name(name),
                 size=os.fstat(handle.fileno()).st_size,
                 source=ImportJob.Source.COMMAND,
                 enqueued_at=timezone.now(),

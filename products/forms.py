@@ -11,12 +11,12 @@ class ProductForm(forms.Form):
 
     sku = forms.CharField(
         label="SKU",
-        max_length=services.MAX_LENGTH,
+        max_length=services.SKU_MAX_LENGTH,
         help_text="Unique, case-insensitively (ABC-1 and abc-1 are the same SKU).",
         validators=[validate_single_line_text],
     )
     name = forms.CharField(
-        label="Name", max_length=services.MAX_LENGTH, validators=[validate_single_line_text]
+        label="Name", max_length=services.NAME_MAX_LENGTH, validators=[validate_single_line_text]
     )
     description = forms.CharField(
         label="Description",

@@ -17,7 +17,9 @@ from webhooks import events
 SKU_UNIQUE_CONSTRAINT = "product_sku_lower_unique"
 SKU_TAKEN_MESSAGE = "A product with this SKU already exists."
 EDITABLE_FIELDS = ("sku", "name", "description", "active")
-MAX_LENGTH = 255
+# The model's column widths, checked here so a user gets a message instead of a DataError.
+SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
+NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
 # (field, label, multi-line) for the control-character rule of products.text_rules.
 TEXT_FIELDS = (("sku", "SKU", False), ("name", "Name", False), ("description", "Description", True))
 # Delete-all waits at most this long for running queries (an export, an import merge) to
@@ -86,12 +88,12 @@ def sku_exists(*, sku: str, exclude_id: int | None = None) -> bool:
 def _validate(product: Product) -> None:
     if not product.sku:
         raise ProductError("SKU is required.", field="sku")
-    if len(product.sku) > MAX_LENGTH:
-        raise ProductError(f"SKU is longer than {MAX_LENGTH} characters.", field="sku")
+    if len(product.sku) > SKU_MAX_LENGTH:
+        raise ProductError(f"SKU is longer than {SKU_MAX_LENGTH} characters.", field="sku")
     if not product.name.strip():
         raise ProductError("Name is required.", field="name")
-    if len(product.name) > MAX_LENGTH:
-        raise ProductError(f"Name is longer than {MAX_LENGTH} characters.", field="name")
+    if len(product.name) > NAME_MAX_LENGTH:
+        raise ProductError(f"Name is longer than {NAME_MAX_LENGTH} characters.", field="name")
     for field, label, multi_line in TEXT_FIELDS:
         problem = control_character_problem(getattr(product, field), multi_line=multi_line)
         if problem:

@@ -33,10 +33,10 @@ class ProductAdminForm(forms.ModelForm):
                 self.fields[field].validators.append(validator)
 
     def clean_sku(self) -> str:
-        sku = services.normalize_sku(self.cleaned_data["sku"])
-        if services.sku_exists(sku=sku, exclude_id=self.instance.pk):
-            raise forms.ValidationError(services.SKU_TAKEN_MESSAGE)
-        return sku
+        try:
+            return services.sku_available(sku=self.cleaned_data["sku"], exclude_id=self.instance.pk)
+        except services.ProductSkuTaken as error:
+            raise forms.ValidationError(error.message) from error
 
 
 @admin.register(Product)

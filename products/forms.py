@@ -35,9 +35,10 @@ class ProductForm(forms.Form):
         if not sku:
             raise forms.ValidationError("SKU is required.")
         exclude_id = self.product.pk if self.product else None
-        if services.sku_exists(sku=sku, exclude_id=exclude_id):
-            raise forms.ValidationError(services.SKU_TAKEN_MESSAGE)
-        return sku
+        try:
+            return services.sku_available(sku=sku, exclude_id=exclude_id)
+        except services.ProductSkuTaken as error:
+            raise forms.ValidationError(error.message) from error
 
 
 class DeleteAllForm(forms.Form):

@@ -36,9 +36,10 @@ class ProductSerializer(serializers.ModelSerializer):
         if not value:
             raise serializers.ValidationError("This field may not be blank.")
         exclude_id = self.instance.pk if self.instance else None
-        if services.sku_exists(sku=value, exclude_id=exclude_id):
-            raise serializers.ValidationError(services.SKU_TAKEN_MESSAGE)
-        return value
+        try:
+            return services.sku_available(sku=value, exclude_id=exclude_id)
+        except services.ProductSkuTaken as error:
+            raise serializers.ValidationError(error.message) from error
 
     def create(self, validated_data: dict) -> Product:
         try:

@@ -85,6 +85,17 @@ def sku_exists(*, sku: str, exclude_id: int | None = None) -> bool:
     return queryset.exists()
 
 
+def sku_available(*, sku: str, exclude_id: int | None = None) -> str:
+    """`sku` normalized, or ProductSkuTaken when another product has it in any case.
+
+    The one rule every input (page form, API serializer, admin form, the writes below)
+    checks before saving; the unique index still decides a race between two writers."""
+    sku = normalize_sku(sku)
+    if sku_exists(sku=sku, exclude_id=exclude_id):
+        raise ProductSkuTaken()
+    return sku
+
+
 def _validate(product: Product) -> None:
     if not product.sku:
         raise ProductError("SKU is required.", field="sku")
@@ -102,8 +113,7 @@ def _validate(product: Product) -> None:
 
 def _save(product: Product) -> None:
     """Save, turning the unique lower(sku) violation (a concurrent twin) into ProductSkuTaken."""
-    if sku_exists(sku=product.sku, exclude_id=product.pk):
-        raise ProductSkuTaken()
+    sku_available(sku=product.sku, exclude_id=product.pk)
     try:
         # A savepoint, so the caller's transaction survives a lost race.
         with transaction.atomic():

@@ -42,6 +42,7 @@ run: $(VENV)/.installed-run
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The browser first: a missing one is installed (or named) before anything else runs.
 test: chromium lint

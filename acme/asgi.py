@@ -24,7 +24,8 @@ from acme.lib.event_streams import StreamHandler, is_event_stream_request  # noq
 # gunicorn runs no system checks: refuse to serve without the servers, naming what to set.
 service_urls.require()
 streams = StreamHandler()
-pages = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)
+# django-stubs types WSGIHandler's answer as HttpResponse; it is a WSGI app all the same.
+pages = WSGIMiddleware(get_wsgi_application(), workers=settings.WEB_THREADS)  # type: ignore[arg-type]
 
 
 async def application(scope, receive, send) -> None:

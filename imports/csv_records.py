@@ -289,9 +289,10 @@ def make_record_checker(header: Header, rows: list[str], lines: DecodedLines):
         if active_at is not None:
             cell = fields[active_at].strip()
             if cell:
-                active = active_codes.get(cell.lower())
-                if active is None:
+                code = active_codes.get(cell.lower())
+                if code is None:
                     return f"active must be true/false, 1/0 or yes/no, not {cell!r}"
+                active = code
         saw_control = lines.saw_control
         # Without a tab or another control character in the file, a record spanning lines
         # can only hold a line break: look for one before running the full check.

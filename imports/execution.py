@@ -22,7 +22,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -142,7 +142,8 @@ def execute(
             # transaction: a kill at any moment leaves both as they were or both done.
             with transaction.atomic():
                 result = run_import(
-                    source=stream,
+                    # A FieldFile reads like the binary file it opened.
+                    source=cast(BinaryIO, stream),
                     options=job_options(job),
                     report=report,
                     bytes_total=job.size,

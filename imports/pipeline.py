@@ -101,7 +101,7 @@ import csv
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO
+from typing import IO, BinaryIO
 
 from django.db import connection, transaction
 
@@ -238,7 +238,7 @@ class _Tracker:
 
     def _emit(self, now: float) -> None:
         self.last_progress = now
-        if self.on_progress is not None:
+        if self.on_progress is not None and self.phase is not None:
             self.on_progress(
                 Progress(self.phase, self.records, self.bytes, self.bytes_total, self.step_text)
             )
@@ -248,7 +248,7 @@ def run_import(
     *,
     source: BinaryIO,
     options: ImportOptions,
-    report: TextIO | None = None,
+    report: IO[str] | None = None,
     bytes_total: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
@@ -364,7 +364,7 @@ def _stream_records(cursor, reader, lines, header, rejections, options, result, 
                         first_rejection = f"record {record_no}, line {line}: {reason}"
                 previous_line_end = line_end
                 if record_no % RECORDS_PER_BATCH == 0:
-                    _send(staging, batch, lines, strict and rows_rejected)
+                    _send(staging, batch, lines, strict and rows_rejected > 0)
                     result.rows_read, result.rows_rejected = record_no, rows_rejected
                     result.rows_valid = record_no - rows_rejected
                     tracker.tick(record_no, lines.bytes_read)
@@ -373,7 +373,7 @@ def _stream_records(cursor, reader, lines, header, rejections, options, result, 
                 f"record {record_no + 1}, line {previous_line_end + 1}: the record cannot be "
                 f"read ({exc}); is a quote left open?"
             ) from None
-        _send(staging, batch, lines, strict and rows_rejected)
+        _send(staging, batch, lines, strict and rows_rejected > 0)
         staging.flush()
     result.rows_read, result.rows_rejected = record_no, rows_rejected
     result.rows_valid = record_no - rows_rejected

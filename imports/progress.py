@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from redis import RedisError
+from redis.typing import EncodableT, FieldT
 
 from acme.lib.redis_client import get_async_redis, get_redis
 from imports.models import ImportJob
@@ -48,7 +50,9 @@ def _now_iso() -> str:
 
 def publish(job_id: int, **fields: Any) -> None:
     """Merge `fields` into the job's live state (None values are stored as empty)."""
-    values = {name: "" if value is None else value for name, value in fields.items()}
+    values: dict[FieldT, EncodableT] = {
+        name: "" if value is None else value for name, value in fields.items()
+    }
     values["updated_at"] = _now_iso()
     values["job_id"] = job_id
     pipe = get_redis().pipeline(transaction=False)
@@ -78,10 +82,11 @@ def cancel_requested(job_id: int) -> bool:
 
 def read(job_id: int) -> dict[str, Any] | None:
     """The live state, typed, or None when there is none."""
-    return _typed(get_redis().hgetall(progress_key(job_id)))
+    # The client decodes responses (decode_responses=True): str, never bytes.
+    return _typed(cast("dict[str, str]", get_redis().hgetall(progress_key(job_id))))
 
 
-def _typed(raw: dict[str, str]) -> dict[str, Any] | None:
+def _typed(raw: Mapping[str, str]) -> dict[str, Any] | None:
     if not raw:
         return None
     state: dict[str, Any] = {}
@@ -242,8 +247,8 @@ async def live_snapshot_async(job_id: int) -> dict[str, Any] | None:
     return None
 
 
-def _is_live(live: dict[str, Any] | None) -> bool:
-    return bool(live) and live.get("status") in ("queued", "running")
+def _is_live(live: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
+    return live is not None and live.get("status") in ("queued", "running")
 
 
 def _live_snapshot(job_id: int, live: dict[str, Any], cancel: bool) -> dict[str, Any]:

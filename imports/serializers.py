@@ -43,7 +43,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
     phase = serializers.ChoiceField(
         choices=ImportJob.Phase.choices, allow_blank=True, read_only=True
     )
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     delimiter = serializers.CharField(read_only=True)
     counts = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
@@ -75,7 +77,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         state = progress.snapshot(job.pk)
         if state is None or state["finished"]:
             return None
-        return {key: state.get(key) for key in LiveProgressSerializer().fields}
+        return {key: state.get(key) for key in LiveProgressSerializer().get_fields()}
 
     def _url(self, name: str, job: ImportJob) -> str:
         path = reverse(name, args=[job.pk])

@@ -94,7 +94,7 @@ def import_job_create(
     """Store the upload through Django's storage, record the job, queue it after commit."""
     job = ImportJob(
         original_name=_stored_name(uploaded_file.name or "upload.csv"),
-        size=uploaded_file.size,
+        size=uploaded_file.size or 0,
         source=source,
         created_by=user if user is not None and user.is_authenticated else None,
         enqueued_at=timezone.now(),
@@ -214,7 +214,7 @@ def _save_report(job: ImportJob, report_path: str | None) -> None:
 
 def _discard_report(job: ImportJob) -> None:
     """The transaction that would reference the stored report fails: delete the file."""
-    if job.error_report:
+    if job.error_report.name:
         _delete_file(job.error_report.storage, job.error_report.name)
 
 
@@ -402,7 +402,7 @@ def import_jobs_requeue_stale(*, after_seconds: float | None = None) -> list[int
         )
         ImportJob.objects.filter(pk__in=[pk for pk, _ in stale]).update(enqueued_at=now)
         for pk, size in stale:
-            transaction.on_commit(lambda pk=pk, size=size: _enqueue(pk, size))
+            transaction.on_commit(partial(_enqueue, pk, size))
         ImportJob.objects.filter(
             status=ImportJob.Status.QUEUED, file="", enqueued_at=None, created_at__lt=cutoff
         ).update(status=ImportJob.Status.FAILED, error=COMMAND_STOPPED_MESSAGE, finished_at=now)
@@ -430,11 +430,9 @@ def import_jobs_delete_expired_files(
         )
         for job in expired:
             for stored in (job.file, job.error_report):
-                if stored:
+                if stored.name:
                     # Only once the row no longer points at it, and never on a rollback.
-                    transaction.on_commit(
-                        lambda storage=stored.storage, name=stored.name: _delete_file(storage, name)
-                    )
+                    transaction.on_commit(partial(_delete_file, stored.storage, stored.name))
             job.file = job.error_report = ""
             job.save(update_fields=["file", "error_report"])
     return len(expired)

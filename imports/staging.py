@@ -14,8 +14,6 @@ refused in every product text (products.text_rules).
 
 from __future__ import annotations
 
-from queue import Queue
-
 from psycopg.copy import QueuedLibpqWriter
 
 from .csv_records import NOT_GIVEN
@@ -102,7 +100,8 @@ class BoundedQueuedWriter(QueuedLibpqWriter):
 
     def __init__(self, cursor):
         super().__init__(cursor)
-        self._queue = Queue(maxsize=self.QUEUED_CHUNKS)
+        # psycopg's own queue (interruptible waits), bounded lower: put() reads maxsize.
+        self._queue.maxsize = self.QUEUED_CHUNKS
 
 
 class StagingCopy:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import OperationalError, connections, transaction
 from django.db.models import QuerySet
 
@@ -133,11 +133,11 @@ class CataloguePaginator(Paginator):
             if len(rows) < self.per_page:
                 self.__dict__["count"] = len(rows)
                 self.count_is_exact = True
-                return self._get_page(rows, 1, self)
+                return Page(rows, 1, self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
         rows = fetch_page(self.object_list, bottom, top, few_matches=self.count_is_exact)
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)

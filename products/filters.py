@@ -8,12 +8,12 @@ which none of them can serve).
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import OrderBy, Q, QuerySet
 from django.db.models.functions import Lower
 
 from products.models import Product
 
-ORDERINGS = {
+ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
     # param value -> ORDER BY, each ending in a unique column so pages never overlap.
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
@@ -56,7 +56,7 @@ class CatalogueOrderingFilter(django_filters.OrderingFilter):
     def filter(self, queryset, value):
         if not value:
             return queryset
-        order_by = []
+        order_by: list[str | OrderBy] = []
         for param in value:
             order_by.extend(ORDERINGS.get(param, ()))
         return queryset.order_by(*order_by) if order_by else queryset

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import NoReturn
+
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 
@@ -13,7 +15,7 @@ class CatalogueBusy(APIException):
     default_code = "catalogue_busy"
 
 
-def raise_as_validation_error(error: services.ProductError) -> None:
+def raise_as_validation_error(error: services.ProductError) -> NoReturn:
     """A 400 naming the field at fault, or 409 when the catalogue is busy (an import merging)."""
     if isinstance(error, services.CatalogueBusy):
         raise CatalogueBusy(error.message) from error

@@ -200,7 +200,7 @@ def _busy(request: HttpRequest, error: services.CatalogueBusy) -> HttpResponse:
 def products_delete_all(request: HttpRequest) -> HttpResponse:
     form = DeleteAllForm(request.POST, expected_count=_optional_int(request.POST.get("count")))
     if not form.is_valid():
-        error = form.errors["confirm"][0]
+        error = str(form.errors["confirm"][0])
         return _delete_all_answer(request, ok=False, text=error, status=400)
     try:
         deleted = services.products_delete_all()

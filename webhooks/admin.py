@@ -111,8 +111,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 class DeliveryAttemptInline(admin.TabularInline):
     model = DeliveryAttempt
-    fields = ["attempted_at", "status_code", "duration_ms", "error", "success"]
-    readonly_fields = fields
+    fields = readonly_fields = ("attempted_at", "status_code", "duration_ms", "error", "success")
     extra = 0
     can_delete = False
 

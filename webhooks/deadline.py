@@ -20,6 +20,7 @@ import threading
 from types import TracebackType
 
 import requests
+from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -125,6 +126,8 @@ class WatchedHTTPSConnectionPool(HTTPSConnectionPool):
 def install(session: requests.Session) -> requests.Session:
     """Make every adapter of `session` open connections that a Deadline can end."""
     for adapter in session.adapters.values():
+        if not isinstance(adapter, HTTPAdapter):
+            raise TypeError(f"{adapter!r} is not an HTTPAdapter: its connections cannot be watched")
         adapter.poolmanager.pool_classes_by_scheme = {
             "http": WatchedHTTPConnectionPool,
             "https": WatchedHTTPSConnectionPool,

@@ -151,7 +151,8 @@ def _exchange(*, url: str, body: str, headers: dict[str, str], timeout: Timeout)
             url,
             data=body.encode("utf-8"),
             headers=headers,
-            timeout=timeout,
+            # requests hands a urllib3 Timeout to urllib3 as is; types-requests omits it.
+            timeout=timeout,  # type: ignore[arg-type]
             allow_redirects=False,
             stream=True,
         )

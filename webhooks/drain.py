@@ -43,13 +43,15 @@ def drain(endpoint_id: int) -> float | None:
         decision = ratelimit.acquire(endpoint_id=endpoint_id, limit=endpoint.rate_limit)
         if not decision.allowed:
             if not backlog.has_backlog(endpoint_id):
-                return _end(endpoint_id)
+                _end(endpoint_id)
+                return None
             backlog.schedule_drain(endpoint_id, decision.retry_in, running=True)
             return decision.retry_in
         waiting = backlog.claim_next(endpoint_id)
         if waiting is None:
             ratelimit.release(endpoint_id=endpoint_id)
-            return _end(endpoint_id)
+            _end(endpoint_id)
+            return None
         waiting.endpoint = endpoint
         delivery.attempt(waiting)
 
@@ -59,4 +61,3 @@ def _end(endpoint_id: int) -> None:
     # A delivery that started waiting while this run decided to end needs a new drain.
     if backlog.has_backlog(endpoint_id):
         backlog.schedule_drain(endpoint_id)
-    return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from functools import partial
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -78,11 +79,12 @@ def enqueue_after_commit(delivery_ids: list[int], *, countdown: float | None = N
 def _enqueue(delivery_ids: list[int], countdown: float | None) -> None:
     from webhooks.tasks import send_delivery
 
+    options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
     try:
         # One producer (one broker connection) for all the messages of this commit.
         with send_delivery.app.producer_or_acquire() as producer:
             for delivery_id in delivery_ids:
-                send_delivery.apply_async((delivery_id,), countdown=countdown, producer=producer)
+                send_delivery.apply_async((delivery_id,), producer=producer, **options)
     except (BrokerError, RedisError, OSError) as exc:
         # The broker is down: the rows go back to PENDING, which send_due_deliveries queues
         # again on its first run once the broker is back (a message that did go out is

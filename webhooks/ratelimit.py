@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from redis.commands.core import Script
 
 from acme.lib.redis_client import get_redis
 
@@ -64,7 +65,7 @@ end
 return 0
 """
 
-_scripts: dict[str, object] = {}
+_scripts: dict[str, Script] = {}
 
 
 def _run(source: str, *, keys: list[str], args: list) -> list:

@@ -157,8 +157,9 @@ class GuardedAdapter(HTTPAdapter):
         address = checked_address(host, port)
         if host_params["scheme"] == "https":
             # SNI and the certificate check use the name, the socket uses the address.
-            pool_kwargs["server_hostname"] = host
-            pool_kwargs["assert_hostname"] = host
+            # urllib3 takes both; types-requests' TypedDict lists only some pool arguments.
+            pool_kwargs["server_hostname"] = host  # type: ignore[typeddict-unknown-key]
+            pool_kwargs["assert_hostname"] = host  # type: ignore[typeddict-unknown-key]
         host_params["host"] = address
         return host_params, pool_kwargs
 

@@ -23,8 +23,9 @@ import uritemplate
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import Direction, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
 
 
@@ -55,7 +56,7 @@ FIELD_ERRORS_SCHEMA = {
 
 
 class AutoSchema(openapi.AutoSchema):
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction != "response":
             return responses
@@ -98,6 +99,7 @@ class AutoSchema(openapi.AutoSchema):
         """A FilterSet refuses values it cannot read (an unknown choice, a bad number)."""
         return any(
             issubclass(backend, DjangoFilterBackend)
+            and isinstance(self.view, GenericAPIView)
             and backend().get_filterset_class(self.view, self.view.get_queryset()) is not None
             for backend in self.get_filter_backends()
         )

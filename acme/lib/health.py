@@ -99,7 +99,7 @@ def ready(request):
                 results["worker"] = "skipped: redis is down"
                 failed.append("worker")
                 break
-    body = {"status": "fail" if failed else "ok"}
+    body: dict[str, object] = {"status": "fail" if failed else "ok"}
     if request.user.is_staff:
         body.update(failed=failed, checks=results)
     return JsonResponse(body, status=503 if failed else 200)

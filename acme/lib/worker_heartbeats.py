@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import cast
 
 from redis import RedisError
 
@@ -37,8 +38,10 @@ def ages() -> dict[str, float]:
     """Seconds since each live worker's last heartbeat; long-silent workers are dropped."""
     redis = get_redis()
     now = time.time()
-    result = {}
-    for worker, stamp in redis.hgetall(KEY).items():
+    result: dict[str, float] = {}
+    # The client decodes responses (decode_responses=True): str, never bytes.
+    stamps = cast("dict[str, str]", redis.hgetall(KEY))
+    for worker, stamp in stamps.items():
         age = max(now - float(stamp), 0.0)
         if age > FORGET_SECONDS:
             redis.hdel(KEY, worker)

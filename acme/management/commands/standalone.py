@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from typing import IO, cast
 
 from django.conf import settings
 from django.core.management import call_command
@@ -97,14 +98,16 @@ class Child:
         self.quick_exits = 0
         self.restart_at: float | None = None
 
-    def start(self, selector: selectors.BaseSelector) -> None:
+    def start(self, selector: selectors.BaseSelector) -> subprocess.Popen:
         self.process = subprocess.Popen(
             self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self.env,
             start_new_session=True,
         )  # fmt: skip
         self.started_at = time.monotonic()
         self.restart_at = None
+        assert self.process.stdout is not None  # stdout=PIPE
         selector.register(self.process.stdout, selectors.EVENT_READ, self.name)
+        return self.process
 
     def exited(self) -> int | None:
         """The exit code if the process ended and no restart is scheduled yet."""
@@ -169,8 +172,8 @@ def run_together(
                 delay = child.schedule_restart()
                 _say(f"{child.name} exited with code {code}; restarting it in {delay} s")
             elif child.restart_at is not None and now >= child.restart_at and not stopping:
-                child.start(selector)
-                _say(f"{child.name} restarted (pid {child.process.pid})")
+                process = child.start(selector)
+                _say(f"{child.name} restarted (pid {process.pid})")
 
     running = [child.process for child in children if child.process is not None]
     for process in running:
@@ -205,7 +208,7 @@ def _say(text: str) -> None:
 def _pump(selector: selectors.BaseSelector, width: int) -> None:
     """Copy the lines that are ready to stdout, prefixed with their process's name."""
     for key, _ in selector.select(timeout=0.5):
-        line = key.fileobj.readline()
+        line = cast(IO[bytes], key.fileobj).readline()  # only process pipes are registered
         if not line:
             selector.unregister(key.fileobj)
             continue

@@ -80,7 +80,10 @@ class Command(BaseCommand):
     def _run_here(self, path: str, options: dict) -> ImportJob:
         size = os.path.getsize(path)
         job = services.import_job_create_local(path=path, options=options, size=size)
-        job = services.import_job_claim(job_id=job.pk)
+        claimed = services.import_job_claim(job_id=job.pk)
+        if claimed is None:  # created just above, queued for this process alone
+            raise CommandError(f"import {job.pk} was claimed elsewhere; not running it here")
+        job = claimed
         bar = self._bar(size)
 
         def listener(update) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import secrets
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -17,6 +18,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
+
+if TYPE_CHECKING:  # webhooks.recovery imports this module
+    from webhooks.recovery import Progress as RecoveryProgress
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks prefix, not a secret
 
@@ -191,6 +195,8 @@ class Recovery(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    # Not a column: the API sets it (webhooks.recovery.progress) before serializing.
+    progress: RecoveryProgress
 
     class Meta:
         ordering = ["-created_at", "-id"]

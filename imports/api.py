@@ -19,6 +19,8 @@ from imports.permissions import ImportJobPermissions
 from imports.serializers import ImportJobCreateSerializer, ImportJobSerializer
 from imports.uploads import too_large_message
 
+# Answered by imports.upload_gate before the body is read (`file` repeats `detail`).
+TOO_LARGE = error_response("The file is over IMPORT_MAX_UPLOAD_BYTES; nothing was stored.")
 NOT_NOW = error_response("The import's state does not allow this now; `detail` says why.")
 
 
@@ -39,7 +41,7 @@ class ImportJobViewSet(
     search_fields = ["original_name"]
 
     @extend_schema(request={"multipart/form-data": ImportJobCreateSerializer},
-                   responses={201: ImportJobSerializer})  # fmt: skip
+                   responses={201: ImportJobSerializer, 413: TOO_LARGE})  # fmt: skip
     def create(self, request: Request, *args, **kwargs) -> Response:
         # A body declared over the limit never gets here (imports.upload_gate); a file that
         # grew past it while arriving was stopped, and is answered here.

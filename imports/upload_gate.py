@@ -6,9 +6,10 @@ runs. So:
 
 - `UploadGateMiddleware` (right after AuthenticationMiddleware; its __call__ runs before any
   middleware's process_view) answers a POST to an upload URL itself, body unread, when the
-  caller is not signed in (session or API token) or may not start imports (403), or when
-  the declared Content-Length is over the limit (413). A body sent chunked (no length; gunicorn
-  passes it through wsgi.input) is read through a stream capped just past the limit.
+  caller is not signed in (session or API token: 403 on the page, 401 from the API) or may
+  not start imports (403), or when the declared Content-Length is over the limit (413). A
+  body sent chunked (no length; gunicorn passes it through wsgi.input) is read through a
+  stream capped just past the limit.
 - `LimitedUploadHandler` (first in FILE_UPLOAD_HANDLERS) stops a file that grows past the limit
   as its chunks arrive, and any file sent to a URL that takes no uploads; what was spooled is
   deleted with the temporary file. The view then answers 413 (`refused_size`).
@@ -23,6 +24,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
 from imports.permissions import START
 from imports.uploads import too_large_message
@@ -57,6 +59,7 @@ def _declared_length(request: HttpRequest) -> int:
 
 
 def _refuse(request: HttpRequest, *, status: int, message: str, api: bool) -> HttpResponse:
+    response: HttpResponse
     if api:
         response = JsonResponse({"detail": message, "file": [message]}, status=status)
     elif status == 413:
@@ -75,7 +78,7 @@ def _uploader(request: HttpRequest):
     if request.user.is_authenticated:
         return request.user
     try:
-        authenticated = TokenAuthentication().authenticate(request)
+        authenticated = TokenAuthentication().authenticate(Request(request))
     except AuthenticationFailed:
         return None
     return authenticated[0] if authenticated else None
@@ -106,8 +109,14 @@ class UploadGateMiddleware:
         api = view_name in API_UPLOAD_VIEWS
         user = _uploader(request)
         if user is None:
-            return _refuse(request, status=403, api=api,
-                           message="Sign in (or send an API token) to upload a file.")  # fmt: skip
+            # The API answers 401 with a Token challenge, as DRF does for any other call.
+            refusal = _refuse(
+                request, status=401 if api else 403, api=api,
+                message="Sign in (or send an API token) to upload a file.",
+            )  # fmt: skip
+            if api:
+                refusal["WWW-Authenticate"] = TokenAuthentication.keyword
+            return refusal
         if not user.has_perm(START):
             return _refuse(request, status=403, api=api,
                            message="You do not have permission to import products.")  # fmt: skip
@@ -118,7 +127,10 @@ class UploadGateMiddleware:
             # Django reads CONTENT_LENGTH bytes of a body (none when it is absent): read a
             # chunked one up to just past the limit; the upload handler stops the file there.
             request.META["CONTENT_LENGTH"] = str(body_limit() + 1)
-            request._stream = LimitedStream(request.META["wsgi.input"], body_limit() + 1)
+            # A file-like stream, as Django's own WSGIRequest sets; the stubs say BinaryIO.
+            request._stream = LimitedStream(  # type: ignore[assignment]
+                request.META["wsgi.input"], body_limit() + 1
+            )
         setattr(request, _ACCEPTS_UPLOAD, True)
         return None
 

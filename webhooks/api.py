@@ -107,7 +107,13 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
         endpoint = services.endpoint_set_enabled(endpoint=self.get_object(), enabled=enabled)
         return Response(self.get_serializer(endpoint).data)
 
-    @extend_schema(request=RecoverSerializer, responses={202: RecoverySerializer})
+    @extend_schema(
+        request=RecoverSerializer,
+        responses={
+            202: RecoverySerializer,
+            409: error_response("Nothing can be recovered now; `detail` says why."),
+        },
+    )
     @action(detail=True, methods=["post"])
     def recover(self, request: Request, pk=None) -> Response:
         """Send again, now, every delivery created in [since, until) that has not succeeded

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import uritemplate
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 SPEC = SchemaGenerator().get_schema(request=None, public=True)
@@ -28,7 +29,8 @@ def test_callers_without_credentials_or_permission_get_the_documented_refusal(
 ):
     documented = SPEC["paths"][path][method.lower()]["responses"]
     signed_in = APIClient()
-    signed_in.force_authenticate(viewer_user)
+    # A real token (not force_authenticate): the upload gate middleware checks it too.
+    signed_in.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=viewer_user)}")
     for client, status in ((APIClient(), 401), (signed_in, 403)):
         response = client.generic(method, url(path), headers={"accept": "application/json"})
 

@@ -17,7 +17,7 @@ from itertools import chain
 from typing import BinaryIO, TextIO
 
 from products.formula_escaping import ESCAPE, escape_cell, unescape_cell
-from products.models import Product
+from products.models import max_length
 from products.text_rules import MULTI_LINE_FORBIDDEN_BYTES, control_character_problem
 
 # Python codec for each encoding the user can pick (the values of pipeline.ENCODINGS' keys).
@@ -72,7 +72,7 @@ COLUMNS = (
 )
 REQUIRED_COLUMNS = tuple(column.name for column in COLUMNS if column.required)
 KNOWN_COLUMNS = tuple(column.name for column in COLUMNS)
-FIELD_LIMITS = {field: Product._meta.get_field(field).max_length for field in REQUIRED_COLUMNS}
+FIELD_LIMITS = {field: max_length(field) for field in REQUIRED_COLUMNS}
 ACTIVE_VALUES = {
     "true": True,
     "1": True,

@@ -58,3 +58,11 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} — {self.name}"
+
+
+def max_length(field_name: str) -> int:
+    """The width of one of Product's character columns (the model is the limits' home)."""
+    field = Product._meta.get_field(field_name)
+    if not isinstance(field, models.CharField) or field.max_length is None:
+        raise TypeError(f"Product.{field_name} is not a character column with a width")
+    return field.max_length

@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 
 from acme.lib import pg_errors
 from products.event_data import ProductEventData, ProductsDeletedAllEventData
-from products.models import Product
+from products.models import Product, max_length
 from products.text_rules import control_character_problem
 from webhooks import events
 
@@ -18,8 +18,8 @@ SKU_UNIQUE_CONSTRAINT = "product_sku_lower_unique"
 SKU_TAKEN_MESSAGE = "A product with this SKU already exists."
 EDITABLE_FIELDS = ("sku", "name", "description", "active")
 # The model's column widths, checked here so a user gets a message instead of a DataError.
-SKU_MAX_LENGTH = Product._meta.get_field("sku").max_length
-NAME_MAX_LENGTH = Product._meta.get_field("name").max_length
+SKU_MAX_LENGTH = max_length("sku")
+NAME_MAX_LENGTH = max_length("name")
 # (field, label, multi-line) for the control-character rule of products.text_rules.
 TEXT_FIELDS = (("sku", "SKU", False), ("name", "Name", False), ("description", "Description", True))
 # Delete-all waits at most this long for running queries (an export, an import merge) to

@@ -5,7 +5,9 @@ import pytest
 
 from tests.acme.helpers import run_python
 
-PRINT_DEBUG = ["manage.py", "shell", "-c", "from django.conf import settings; print(settings.DEBUG)"]
+PRINT_DEBUG = [
+    "manage.py", "shell", "-c", "from django.conf import settings; print(settings.DEBUG)"
+]  # fmt: skip
 # Only Redis is left to the embedded server: starting it is quick, and it is enough to make
 # this a developer's machine.
 DATABASE = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}

@@ -74,6 +74,10 @@ class Heartbeat(threading.Thread):
                 except Exception:
                     # A missed beat is not fatal; the timeout is many beats long.
                     logger.exception("import %s: heartbeat failed", self.job_id)
+                    # Django drops a broken connection only at request boundaries, which this
+                    # thread never reaches: without this, a database restart would leave every
+                    # later beat failing on the dead connection and the job failed as lost.
+                    connection.close_if_unusable_or_obsolete()
         finally:
             connection.close()  # this thread's own connection
 

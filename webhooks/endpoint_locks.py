@@ -1,8 +1,14 @@
 """How delivery writers and endpoint changes take turns on an endpoint's row.
 
 Whoever writes delivery rows for an endpoint (`events.emit`, a worker recording an attempt)
-holds FOR KEY SHARE on the endpoint's row until it commits; whoever changes or deletes an
-endpoint (edit, disable, rotate, delete) takes FOR UPDATE on it first. So:
+holds FOR KEY SHARE on the endpoint's row until it commits; a person changing or deleting an
+endpoint (edit, enable/disable, rotate, delete: webhooks.services) takes FOR UPDATE on it first.
+The system's own disable (webhooks.alerts.disable_endpoint, run by a worker after a 410 or too
+many failures) is a plain UPDATE of enabled and the disable fields: it takes FOR NO KEY UPDATE,
+which does not conflict with KEY SHARE, so it neither waits for the writers nor makes them wait
+(a FOR UPDATE there could deadlock against other workers holding KEY SHARE on the row). A
+delivery written for the endpoint while that UPDATE is in flight is still sent or failed by the
+worker, which re-reads `enabled` before each attempt. For a person's change:
 
 - a change waits for the deliveries being written for the endpoint at that moment, and a
   writer that comes after the change re-reads the row and sees it (deleted, disabled, other

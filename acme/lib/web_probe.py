@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-import urllib.request
+
+import requests
 
 DEFAULT_URL = "http://127.0.0.1:8000/health"
 
@@ -28,13 +29,15 @@ def probe_host(allowed_hosts: str) -> str:
 def main(argv: list[str]) -> int:
     url = argv[1] if len(argv) > 1 else DEFAULT_URL
     host = probe_host(os.environ.get("ALLOWED_HOSTS", "127.0.0.1"))
-    request = urllib.request.Request(url, headers={"Host": host})
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return 0 if response.status == 200 else 1
-    except OSError as exc:  # HTTPError (400, 503...) and refused connections alike
+        response = requests.get(url, headers={"Host": host}, timeout=5, allow_redirects=False)
+    except requests.RequestException as exc:
         print(f"health probe of {url} as {host}: {exc}", file=sys.stderr)
         return 1
+    if response.status_code != 200:
+        print(f"health probe of {url} as {host}: HTTP {response.status_code}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from webhooks.models import (
     EventType,
     WebhookEndpoint,
 )
+from webhooks.recovery import MAX_WINDOW, check_window
 from webhooks.targets import TargetRefused, check_url
 
 MAX_RATE_LIMIT = 1_000_000
@@ -77,5 +78,11 @@ class RecoverForm(forms.Form):
         label="Until (optional)",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Empty: up to now.",
+        help_text=f"Empty: up to now. At most {MAX_WINDOW.days} days after Since.",
     )
+
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
+        if cleaned.get("since"):
+            check_window(cleaned["since"], cleaned.get("until"))
+        return cleaned

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -27,6 +28,24 @@ SENDING_STATES = (Delivery.Status.WAITING, Delivery.Status.QUEUED, Delivery.Stat
 
 # What the page's form and the admin action start from: the last day.
 DEFAULT_WINDOW = timedelta(hours=24)
+# The longest window one recovery sends again: without a bound, since=1970 would resend every
+# failure of the whole retention period to a receiver that has just come back.
+MAX_WINDOW = timedelta(days=7)
+
+
+def check_window(since: datetime, until: datetime | None = None) -> None:
+    """Raise a ValidationError naming the field at fault when `until` (default: now) is not
+    later than `since`, or the window is longer than MAX_WINDOW. The API's serializer and the
+    page's form call it, so a person gets the field's error (400), not a refusal."""
+    if until is not None and until <= since:
+        raise ValidationError({"until": "`until` must be later than `since`."})
+    if (until or timezone.now()) - since > MAX_WINDOW:
+        raise ValidationError(
+            {
+                "since": f"A recovery covers at most {MAX_WINDOW.days} days: choose a later "
+                "`since` (or an earlier `until`), and recover older deliveries separately."
+            }
+        )
 
 
 class RecoverRefused(Exception):
@@ -37,12 +56,15 @@ class RecoverRefused(Exception):
 def recover(
     *, endpoint: WebhookEndpoint, since: datetime, until: datetime | None = None, user=None
 ) -> Recovery:
-    """Steps: hold the endpoint (FOR KEY SHARE, webhooks.endpoint_locks) and refuse if it is
-    gone or disabled; turn the window's failed and retry-waiting deliveries (tests excepted)
-    WAITING, from the start of the retry schedule; record the Recovery; after commit, have the
-    endpoint's drain send them."""
-    if until is not None and until <= since:
-        raise RecoverRefused("`until` must be later than `since`.")
+    """Steps: refuse a window check_window refuses (the API and the page checked it already:
+    this covers other callers, and `now` having moved on since); hold the endpoint (FOR KEY
+    SHARE, webhooks.endpoint_locks) and refuse if it is gone or disabled; turn the window's
+    failed and retry-waiting deliveries (tests excepted) WAITING, from the start of the retry
+    schedule; record the Recovery; after commit, have the endpoint's drain send them."""
+    try:
+        check_window(since, until)
+    except ValidationError as error:
+        raise RecoverRefused(" ".join(error.messages)) from None
     if not share_endpoint(endpoint.pk):
         raise WebhookEndpoint.DoesNotExist(f"endpoint {endpoint.pk} was deleted")
     endpoint.refresh_from_db(fields=["enabled"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -12,6 +13,7 @@ from webhooks.models import (
     Recovery,
     WebhookEndpoint,
 )
+from webhooks.recovery import MAX_WINDOW, check_window
 from webhooks.targets import TargetRefused, check_url
 
 
@@ -105,8 +107,16 @@ class RecoverSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         default=None,
-        help_text="…and before this time (default: now).",
+        help_text=f"…and before this time (default: now); at most {MAX_WINDOW.days} days after "
+        "`since`.",
     )
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            check_window(attrs["since"], attrs.get("until"))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return attrs
 
 
 class RecoverySerializer(serializers.ModelSerializer):

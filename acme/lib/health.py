@@ -32,16 +32,25 @@ def check_redis() -> None:
     get_redis().ping()
 
 
-def ping_worker() -> None:
+def ping_workers() -> None:
+    """Each of this installation's queues (settings.ACME_QUEUES) has a worker consuming it.
+
+    One broadcast asks every worker on the broker which queues it consumes: any answer at all
+    would also count another installation's workers on the same Redis, or a housekeeping
+    worker while no worker takes imports.
+    """
     from acme.celery import app
 
-    replies = app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS)
-    if not replies:
-        raise RuntimeError("no Celery worker answered a ping")
+    replies = app.control.inspect(timeout=WORKER_PING_TIMEOUT_SECONDS).active_queues() or {}
+    consumed = {queue["name"] for answer in replies.values() for queue in answer or []}
+    missing = {kind: name for kind, name in settings.ACME_QUEUES.items() if name not in consumed}
+    if missing:
+        kinds = ", ".join(f"{kind} ({name})" for kind, name in missing.items())
+        raise RuntimeError(f"no Celery worker consumes the queue of: {kinds}")
 
 
 def check_worker() -> None:
-    """The worker ping's answer, at most HEALTH_WORKER_PING_CACHE_SECONDS old.
+    """The worker check's answer (ping_workers), at most HEALTH_WORKER_PING_CACHE_SECONDS old.
 
     A ping is a broadcast that waits up to a second for replies: run per probe, a burst of
     probes would hold every web thread. One process pings when the answer is stale (a lock in
@@ -53,7 +62,7 @@ def check_worker() -> None:
     if not fresh and (cached is None or cache.add(_WORKER_CHECK_LOCK_KEY, 1, timeout=max_age)):
         error = None
         try:
-            ping_worker()
+            ping_workers()
         except Exception as exc:  # remembered and re-raised below
             error = f"{exc.__class__.__name__}: {exc}"
         cached = {"at": time.time(), "error": error}
@@ -79,7 +88,7 @@ def live(request):
 @never_cache
 @require_GET
 def ready(request):
-    """PostgreSQL, Redis and a Celery worker all answer: 200, else 503.
+    """PostgreSQL, Redis and a Celery worker on each queue all answer: 200, else 503.
 
     Anyone (load balancers) learns the status; only staff see which check failed and why
     (exception text names hosts, ports and libraries).

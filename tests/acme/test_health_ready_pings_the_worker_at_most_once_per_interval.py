@@ -1,5 +1,6 @@
-"""A burst of readiness probes costs one Celery broadcast ping: the worker check's answer is
-cached for HEALTH_WORKER_PING_CACHE_SECONDS (a ping waits up to a second for replies)."""
+"""A burst of readiness probes costs one Celery broadcast (asking the workers which queues
+they consume): the worker check's answer is cached for HEALTH_WORKER_PING_CACHE_SECONDS (the
+broadcast waits up to a second for replies)."""
 
 import base64
 import json
@@ -12,13 +13,13 @@ from tests.support.waiting import wait_until
 PROBES = 20
 
 
-def _is_ping(data: str | bytes) -> bool:
+def _is_worker_check(data: str | bytes) -> bool:
     """Kombu sends the broadcast as a JSON envelope whose body is base64-encoded JSON."""
     envelope = json.loads(data)
     body = envelope["body"]
     if envelope.get("properties", {}).get("body_encoding") == "base64":
         body = base64.b64decode(body)
-    return json.loads(body).get("method") == "ping"
+    return json.loads(body).get("method") == "active_queues"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,4 +37,4 @@ def test_a_burst_of_probes_sends_one_ping(client, celery_worker):
             broadcasts.append(message["data"])
     pubsub.close()
     assert statuses == [200] * PROBES
-    assert sum(_is_ping(data) for data in broadcasts) == 1, broadcasts
+    assert sum(_is_worker_check(data) for data in broadcasts) == 1, broadcasts

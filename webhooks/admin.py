@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from webhooks import alerts, recovery, services
+from webhooks import alerts, permissions, recovery, services
 from webhooks.forms import EndpointForm
 from webhooks.models import (
     ROTATION_OVERLAP_HOURS_DEFAULT,
@@ -146,7 +146,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_redeliver_permission(self, request) -> bool:
         """Deliveries are read-only rows; sending one again needs the permission to change
         its endpoint, as on the endpoint's page."""
-        return request.user.has_perm("webhooks.change_webhookendpoint")
+        return request.user.has_perm(permissions.CHANGE)
 
     @admin.action(description="Redeliver (finished deliveries)", permissions=["redeliver"])
     def redeliver(self, request, queryset):

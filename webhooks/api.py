@@ -17,11 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from acme.lib.api_schema import error_response
-from acme.lib.permissions import ModelPermissions
 from webhooks import recovery as recovery_module
 from webhooks import services
 from webhooks.filters import DeliveryFilter
 from webhooks.models import Delivery, Recovery, WebhookEndpoint
+from webhooks.permissions import EndpointPermissions
 from webhooks.serializers import (
     DeliveryResultSerializer,
     RecoverSerializer,
@@ -29,27 +29,6 @@ from webhooks.serializers import (
     RotateSecretSerializer,
     WebhookEndpointSerializer,
 )
-
-
-class EndpointPermissions(ModelPermissions):
-    """WebhookEndpoint's model permissions for every webhook call (the delivery log is part of
-    the endpoint's page); the actions below change an endpoint, so they need `change` (DRF
-    would map their POST to `add`)."""
-
-    change_actions = frozenset(
-        {"test", "rotate_secret", "enable", "disable", "redeliver", "recover"}
-    )
-
-    def has_permission(self, request, view) -> bool:
-        # Checked against WebhookEndpoint alone, never the view's queryset: reading that
-        # looks the endpoint up, and a caller without permission would get 404 before 403.
-        if not (request.user and request.user.is_authenticated):
-            return False
-        if getattr(view, "action", None) in self.change_actions:
-            required = ["webhooks.change_webhookendpoint"]
-        else:
-            required = self.get_required_permissions(request.method, WebhookEndpoint)
-        return request.user.has_perms(required)
 
 
 class WebhookEndpointViewSet(viewsets.ModelViewSet):

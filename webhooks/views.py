@@ -17,15 +17,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from acme.lib.pages import PAGE_SIZES, page_size, safe_next_url, wants_json
-from webhooks import alerts, recovery, services
+from webhooks import alerts, permissions, recovery, services
 from webhooks.forms import EndpointForm, RecoverForm, RotateSecretForm
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
 # The log's status filter: what a person asks, mapped to delivery states.
-STATUS_FILTERS = {
-    "waiting": ("Waiting", ["pending", "waiting", "queued", "sending"]),
-    "succeeded": ("Succeeded", ["succeeded"]),
-    "failed": ("Failed", ["failed"]),
+STATUS_FILTERS: dict[str, tuple[str, list[str]]] = {
+    "waiting": (
+        "Waiting",
+        [status for status in Delivery.Status.values if status not in Delivery.FINAL_STATUSES],
+    ),
+    "succeeded": ("Succeeded", [Delivery.Status.SUCCEEDED]),
+    "failed": ("Failed", [Delivery.Status.FAILED]),
 }
 
 
@@ -46,7 +49,7 @@ def delivery_result(delivery: Delivery) -> dict:
 
 
 @require_GET
-@permission_required("webhooks.view_webhookendpoint", raise_exception=True)
+@permission_required(permissions.VIEW, raise_exception=True)
 def endpoint_list(request: HttpRequest) -> HttpResponse:
     latest = DeliveryAttempt.objects.filter(endpoint=OuterRef("pk")).order_by("-attempted_at")
     endpoints = WebhookEndpoint.objects.annotate(
@@ -65,7 +68,7 @@ def endpoint_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("webhooks.add_webhookendpoint", raise_exception=True)
+@permission_required(permissions.ADD, raise_exception=True)
 def endpoint_create(request: HttpRequest) -> HttpResponse:
     form = EndpointForm(request.POST or None, initial={"enabled": True})
     if request.method == "POST" and form.is_valid():
@@ -76,7 +79,7 @@ def endpoint_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+@permission_required(permissions.CHANGE, raise_exception=True)
 def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     form = EndpointForm(request.POST or None, instance=endpoint)
@@ -91,7 +94,7 @@ def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@permission_required("webhooks.view_webhookendpoint", raise_exception=True)
+@permission_required(permissions.VIEW, raise_exception=True)
 def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     deliveries = Delivery.objects.filter(endpoint=endpoint)
@@ -125,7 +128,7 @@ def endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@permission_required("webhooks.delete_webhookendpoint", raise_exception=True)
+@permission_required(permissions.DELETE, raise_exception=True)
 def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     if request.method == "POST":
@@ -141,7 +144,7 @@ def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+@permission_required(permissions.CHANGE, raise_exception=True)
 def endpoint_set_enabled(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     enabled = request.POST.get("enabled") == "1"
@@ -151,7 +154,7 @@ def endpoint_set_enabled(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+@permission_required(permissions.CHANGE, raise_exception=True)
 def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     form = RotateSecretForm(request.POST)
@@ -177,7 +180,7 @@ def endpoint_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+@permission_required(permissions.CHANGE, raise_exception=True)
 def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     delivery = services.endpoint_send_test(endpoint=endpoint)
@@ -190,14 +193,14 @@ def endpoint_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@permission_required("webhooks.view_webhookendpoint", raise_exception=True)
+@permission_required(permissions.VIEW, raise_exception=True)
 def delivery_status(request: HttpRequest, pk: int) -> JsonResponse:
     delivery = get_object_or_404(Delivery, pk=pk)
     return JsonResponse(delivery_result(delivery))
 
 
 @require_POST
-@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+@permission_required(permissions.CHANGE, raise_exception=True)
 def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery, pk=pk)
     try:
@@ -216,7 +219,7 @@ def delivery_redeliver(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@permission_required("webhooks.change_webhookendpoint", raise_exception=True)
+@permission_required(permissions.CHANGE, raise_exception=True)
 def endpoint_recover(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     form = RecoverForm(request.POST)

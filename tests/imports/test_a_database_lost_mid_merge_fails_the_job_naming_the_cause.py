@@ -48,7 +48,14 @@ def test_a_database_lost_mid_merge_fails_the_job_naming_the_cause(start_worker, 
     postgres = ScratchPostgres(directory).start()
     try:
         _manage(postgres, "migrate", "-v", "0")
-        start_worker(name="db-loss", concurrency=1, CELERY_QUEUE=QUEUE, DATABASE_URL=postgres.url)
+        start_worker(
+            name="db-loss",
+            concurrency=1,
+            CELERY_QUEUE=QUEUE,
+            DATABASE_URL=postgres.url,
+            # The row's phase comes with the heartbeat: often enough not to miss a short merge.
+            IMPORT_HEARTBEAT_SECONDS="0.2",
+        )
         job_id = int(_manage(postgres, "shell", "-c",
                              "from imports import services; print(services.import_job_create_"
                              f"from_path(path='{big_csv}', options={{}}).pk)"))  # fmt: skip

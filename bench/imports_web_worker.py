@@ -41,7 +41,6 @@ import bench_db  # noqa: E402 - bench helper next to this file
 DATABASE = os.environ.get("BENCH_JOBS_DATABASE", "acme_bench_jobs")
 QUEUE = os.environ.get("BENCH_JOBS_QUEUE", "acme-bench-jobs")
 WORK_DIR = ROOT / "var" / "bench"
-PHASES = ("parsing", "validating", "loading", "merging")
 
 
 def ensure_database() -> str:
@@ -210,8 +209,12 @@ def main() -> None:
             queued = seconds_between(job, "created_at", "started_at")
             working = seconds_between(job, "started_at", "finished_at")
             durations = job["durations"]
+            from imports.models import ImportJob
+
             phases = " ".join(
-                f"{name[:5]} {durations[name]:.2f}" for name in PHASES if name in durations
+                f"{name[:5]} {durations[name]:.2f}"
+                for name in ImportJob.Phase.values
+                if name in durations
             )
             rate = job["rows_read"] / result["total"]
             print(

@@ -43,8 +43,12 @@ DATABASE_LOST_MESSAGE = (
     "the database connection was lost during the {step}; the catalogue is unchanged. "
     "Retry to run it again."
 )
-LOST_DURING = {"parsing": "parsing", "validating": "validation", "loading": "load",
-               "merging": "merge"}  # fmt: skip
+LOST_DURING: dict[str, str] = {
+    ImportJob.Phase.PARSING: "parsing",
+    ImportJob.Phase.VALIDATING: "validation",
+    ImportJob.Phase.LOADING: "load",
+    ImportJob.Phase.MERGING: "merge",
+}
 TIME_LIMIT_MESSAGE = (
     "stopped after running for its time limit of {hours:g} h (IMPORT_TIME_LIMIT_SECONDS); "
     "the catalogue is unchanged. Retry to run it again, or raise the limit for larger files."

@@ -121,6 +121,7 @@ from .merge import (
     flush_gin_pending_lists,
     merge_into_catalogue,
 )
+from .models import ImportJob
 from .staging import (
     COPY_STAGING,
     BoundedQueuedWriter,
@@ -129,7 +130,7 @@ from .staging import (
     drop_staging,
 )
 
-PHASES = ("parsing", "validating", "loading", "merging")
+PHASES = tuple(ImportJob.Phase.values)  # in the order they run
 
 ENCODINGS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
 DELIMITERS = {",": "Comma", ";": "Semicolon", "\t": "Tab"}

@@ -29,7 +29,7 @@ KEY_TTL_SECONDS = 24 * 3600
 # The page polls about twice a second; writing more often than this buys nothing.
 MIN_WRITE_INTERVAL_SECONDS = 0.25
 # Phases that walk through the file; their byte position drives the percent and the ETA.
-FILE_PHASES = ("parsing", "validating")
+FILE_PHASES = (ImportJob.Phase.PARSING, ImportJob.Phase.VALIDATING)
 PHASE_LABELS = dict(ImportJob.Phase.choices)
 
 _INT_FIELDS = ("records_processed", "bytes_processed", "bytes_total", "job_id")

@@ -31,15 +31,22 @@ from imports.models import ImportJob
 from imports.permissions import CONTROL, START, VIEW
 from imports.uploads import too_large_message
 
-# The row of phase steps on the progress panel (imports-progress.js uses the same keys).
+# What the progress panel shows for each of the import's phases: the step's label and the
+# status text while the job is in it. Keyed by ImportJob.Phase, so a phase added there and
+# not here fails at import time instead of leaving a step out.
+_PHASE_STEPS = {
+    ImportJob.Phase.PARSING: ("Parsing", "Parsing CSV"),
+    ImportJob.Phase.VALIDATING: ("Validating", "Validating"),
+    ImportJob.Phase.LOADING: ("Loading", "Loading"),
+    ImportJob.Phase.MERGING: ("Merging", "Merging into the catalogue"),
+}
+# The row of steps on the progress panel: (key, label, status text), the phases in the order
+# they run. imports-progress.js reads keys and texts from the page (data-step, data-text).
 STEPS = [
-    ("uploading", "Uploading"),
-    ("queued", "Queued"),
-    ("parsing", "Parsing"),
-    ("validating", "Validating"),
-    ("loading", "Loading"),
-    ("merging", "Merging"),
-    ("complete", "Complete"),
+    ("uploading", "Uploading", "Uploading"),
+    ("queued", "Queued", "Queued: waiting for a worker"),
+    *((phase.value, *_PHASE_STEPS[phase]) for phase in ImportJob.Phase),
+    ("complete", "Complete", "Complete"),
 ]
 
 

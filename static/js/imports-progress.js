@@ -1,14 +1,7 @@
 // The live progress panel of an import (templates/imports/_progress.html): steps, bar, counts,
 // rate, ETA, then the outcome. Polls /imports/<id>/progress about twice a second.
 
-const STEPS = ["uploading", "queued", "parsing", "validating", "loading", "merging", "complete"];
-const PHASE_TEXT = {
-  queued: "Queued: waiting for a worker",
-  parsing: "Parsing CSV",
-  validating: "Validating",
-  loading: "Loading",
-  merging: "Merging into the catalogue",
-};
+// The steps, their order and their status texts come from the page (imports.views.STEPS).
 const POLL_MS = 500;
 const number = new Intl.NumberFormat();
 
@@ -40,10 +33,20 @@ function field(panel, name, text) {
   if (el) el.textContent = text;
 }
 
+function steps(panel) {
+  return [...panel.querySelectorAll(".steps li")];
+}
+
+// The status text for a step, as the page was rendered with it.
+export function stepText(panel, step) {
+  const li = steps(panel).find((item) => item.dataset.step === step);
+  return li ? li.dataset.text : step;
+}
+
 export function setStep(panel, step, { failed = false } = {}) {
-  const index = STEPS.indexOf(step);
-  panel.querySelectorAll(".steps li").forEach((li) => {
-    const i = STEPS.indexOf(li.dataset.step);
+  const items = steps(panel);
+  const index = items.findIndex((li) => li.dataset.step === step);
+  items.forEach((li, i) => {
     li.classList.toggle("done", i < index || (step === "complete" && i === index));
     li.classList.toggle("current", i === index && !failed);
     li.classList.toggle("failed", i === index && failed);
@@ -104,7 +107,7 @@ export function render(panel, state) {
     setStep(panel, step);
     // Loading and merging have no byte position: an indeterminate bar says "working" honestly.
     setBar(panel, ["queued", "loading", "merging"].includes(step) ? null : state.percent);
-    let text = PHASE_TEXT[step] || step;
+    let text = stepText(panel, step);
     // The merge names its steps ("building index 3 of 8"), so a long merge visibly moves.
     if (state.step && step !== "queued") text = `${text}: ${state.step}`;
     if (state.cancel_requested) text = `${text} (cancelling…)`;
@@ -121,7 +124,7 @@ export function render(panel, state) {
     setBar(panel, 100);
     bar.hidden = false;
     stats.hidden = false;
-    setStatusText(panel, "Complete");
+    setStatusText(panel, stepText(panel, "complete"));
     result.textContent = outcomeText(state);
     result.hidden = false;
     error.hidden = true;

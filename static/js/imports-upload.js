@@ -1,6 +1,6 @@
 // The upload page: send the file with XHR (so upload progress is visible), then follow the job.
 import { getCsrfToken, showToast } from "./app.js";
-import { follow, formatBytes, setBar, setStatusText, setStep } from "./imports-progress.js";
+import { follow, formatBytes, setBar, setStatusText, setStep, stepText } from "./imports-progress.js";
 
 const form = document.getElementById("upload-form");
 const panel = document.getElementById("import-progress");
@@ -105,7 +105,7 @@ form.addEventListener("submit", (event) => {
       pointPanelAt(body);
       setStep(panel, "queued");
       setBar(panel, null);
-      setStatusText(panel, "Queued: waiting for a worker");
+      setStatusText(panel, stepText(panel, "queued"));
       follow(panel);
       return;
     }

@@ -69,7 +69,7 @@ class ProductAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     # No COUNT(*) of the whole table on every changelist at 500k rows; counts of a filtered
-    # changelist are exact up to 10,000, then estimated (products/counting.py).
+    # changelist are exact up to counting.EXACT_COUNT_LIMIT, then estimated.
     show_full_result_count = False
     paginator = CataloguePaginator
     list_per_page = 50

@@ -14,7 +14,7 @@ from acme.lib.api_schema import error_response
 from acme.lib.pagination import PageNumberPagination
 from acme.lib.permissions import ModelPermissions
 from products import services
-from products.counting import CataloguePaginator
+from products.counting import EXACT_COUNT_LIMIT, CataloguePaginator
 from products.filters import ProductFilter
 from products.models import Product
 from products.serializers import (
@@ -30,7 +30,8 @@ CATALOGUE_BUSY = error_response(
 
 
 class CataloguePagination(PageNumberPagination):
-    """DRF's page-number shape; `count` is exact up to 10,000 and an estimate above."""
+    """DRF's page-number shape; `count` is exact up to counting.EXACT_COUNT_LIMIT matches and
+    an estimate above."""
 
     django_paginator_class = CataloguePaginator
 
@@ -45,8 +46,8 @@ class CanDeleteProducts(permissions.BasePermission):
 @extend_schema_view(
     list=extend_schema(
         description=(
-            "Products, filtered and paginated. `count` is exact up to 10,000 matches and "
-            "PostgreSQL's estimate above that."
+            f"Products, filtered and paginated. `count` is exact up to {EXACT_COUNT_LIMIT:,} "
+            "matches and PostgreSQL's estimate above that."
         ),
         parameters=[
             OpenApiParameter(

@@ -1,8 +1,8 @@
 """The catalogue: one row per product, SKU unique case-insensitively.
 
 Lookups and indexes agree: every case-insensitive filter is written against `lower(col)`
-(see products/filters.py and products/search.py), never Django's `iexact`/`icontains`, which
-compile to UPPER(...) and could use none of these indexes.
+(see products/filters.py, which holds the filters and the free-text search), never Django's
+`iexact`/`icontains`, which compile to UPPER(...) and could use none of these indexes.
 """
 
 from django.contrib.postgres.indexes import GinIndex, OpClass

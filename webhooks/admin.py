@@ -1,7 +1,11 @@
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib import admin, messages
 from django.utils import timezone
 
 from webhooks import alerts, permissions, recovery, services
+from webhooks.endpoint_locks import DeliveryGone, EndpointGone
 from webhooks.forms import EndpointForm
 from webhooks.models import (
     ROTATION_OVERLAP_HOURS_DEFAULT,
@@ -66,9 +70,12 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     # Actions change endpoints: the `change` permission, as on the pages and the API.
     @admin.action(description="Send a test delivery", permissions=["change"])
     def send_test(self, request, queryset):
+        count = 0
         for endpoint in queryset:
-            services.endpoint_send_test(endpoint=endpoint)
-        self.message_user(request, f"Queued {queryset.count()} test deliveries.", messages.SUCCESS)
+            with self._skip_if_gone(request):
+                services.endpoint_send_test(endpoint=endpoint)
+                count += 1
+        self.message_user(request, f"Queued {count} test deliveries.", messages.SUCCESS)
 
     @admin.action(
         description=f"Rotate the signing secret (the old one also signs for "
@@ -94,6 +101,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         for endpoint in queryset:
             try:
                 done = recovery.recover(endpoint=endpoint, since=since, user=request.user)
+            except EndpointGone as gone:
+                self.message_user(request, f"{gone} Skipped.", messages.WARNING)
             except recovery.RecoverRefused as refused:
                 self.message_user(request, f"{endpoint.url}: {refused}", messages.ERROR)
             else:
@@ -104,9 +113,20 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
                 )
 
     def _rotate(self, request, queryset, *, overlap_hours: int) -> None:
+        count = 0
         for endpoint in queryset:
-            services.endpoint_rotate_secret(endpoint=endpoint, overlap_hours=overlap_hours)
-        self.message_user(request, f"Rotated {queryset.count()} secrets.", messages.SUCCESS)
+            with self._skip_if_gone(request):
+                services.endpoint_rotate_secret(endpoint=endpoint, overlap_hours=overlap_hours)
+                count += 1
+        self.message_user(request, f"Rotated {count} secrets.", messages.SUCCESS)
+
+    @contextmanager
+    def _skip_if_gone(self, request) -> Iterator[None]:
+        """An endpoint deleted while the action ran is skipped with a message, not a 500."""
+        try:
+            yield
+        except EndpointGone as gone:
+            self.message_user(request, f"{gone} Skipped.", messages.WARNING)
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -154,6 +174,9 @@ class DeliveryAdmin(admin.ModelAdmin):
         for delivery in queryset:
             try:
                 services.delivery_redeliver(delivery=delivery)
+            except DeliveryGone as gone:
+                self.message_user(request, f"{gone} Skipped.", messages.WARNING)
+                continue
             except services.RedeliverRefused:
                 continue
             count += 1

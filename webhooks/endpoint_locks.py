@@ -23,8 +23,25 @@ worker, which re-reads `enabled` before each attempt. For a person's change:
 from __future__ import annotations
 
 from django.db import connection
+from django.http import Http404
 
 from webhooks.models import WebhookEndpoint
+
+
+class EndpointGone(Http404):
+    """The endpoint (and so its deliveries) was deleted between the caller reading it and
+    locking it: the API and the pages answer 404 (both turn Http404 into one), the admin's
+    actions skip it with a message."""
+
+    def __init__(self, endpoint_id: int) -> None:
+        super().__init__(f"Endpoint {endpoint_id} was deleted meanwhile.")
+
+
+class DeliveryGone(Http404):
+    """The delivery was deleted (with its endpoint, or by retention) while being acted on."""
+
+    def __init__(self, delivery_id: int) -> None:
+        super().__init__(f"Delivery {delivery_id} was deleted meanwhile.")
 
 
 def subscribed_endpoint_ids(event_type: str) -> list[int]:
@@ -46,5 +63,14 @@ def share_endpoint(endpoint_id: int) -> bool:
 
 def lock_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
     """Lock the endpoint FOR UPDATE (inside the caller's transaction) and return its current
-    row; raises WebhookEndpoint.DoesNotExist when it was deleted meanwhile."""
-    return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    row; raises EndpointGone when it was deleted meanwhile."""
+    try:
+        return WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    except WebhookEndpoint.DoesNotExist:
+        raise EndpointGone(endpoint.pk) from None
+
+
+def share_existing_endpoint(endpoint_id: int) -> None:
+    """share_endpoint, raising EndpointGone when it was deleted meanwhile."""
+    if not share_endpoint(endpoint_id):
+        raise EndpointGone(endpoint_id)

@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from webhooks import backlog
-from webhooks.endpoint_locks import share_endpoint
+from webhooks.endpoint_locks import share_existing_endpoint
 from webhooks.models import Delivery, Recovery, WebhookEndpoint
 
 # Not succeeded: failed for good, or waiting (hours, maybe) for a retry.
@@ -65,8 +65,7 @@ def recover(
         check_window(since, until)
     except ValidationError as error:
         raise RecoverRefused(" ".join(error.messages)) from None
-    if not share_endpoint(endpoint.pk):
-        raise WebhookEndpoint.DoesNotExist(f"endpoint {endpoint.pk} was deleted")
+    share_existing_endpoint(endpoint.pk)  # EndpointGone (a 404) when deleted meanwhile
     endpoint.refresh_from_db(fields=["enabled"])
     if not endpoint.enabled:
         raise RecoverRefused("The endpoint is disabled: enable it first, then recover.")

@@ -7,7 +7,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from webhooks.endpoint_locks import lock_endpoint, share_endpoint
+from webhooks.endpoint_locks import (
+    DeliveryGone,
+    EndpointGone,
+    lock_endpoint,
+    share_existing_endpoint,
+)
 from webhooks.event_data import TestEventData
 from webhooks.events import enqueue_after_commit, new_msg_id
 from webhooks.models import (
@@ -118,8 +123,7 @@ TEST_MESSAGE = "Test delivery from Acme."
 @transaction.atomic
 def endpoint_send_test(*, endpoint: WebhookEndpoint) -> Delivery:
     """Queue one test delivery; the worker sends it (one attempt, no retries)."""
-    if not share_endpoint(endpoint.pk):
-        raise WebhookEndpoint.DoesNotExist(f"endpoint {endpoint.pk} was deleted")
+    share_existing_endpoint(endpoint.pk)
     now = timezone.now()
     delivery = Delivery.objects.create(
         endpoint=endpoint,
@@ -147,16 +151,23 @@ class RedeliverRefused(Exception):
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     """Send a finished delivery again, same `webhook-id` and payload, from the schedule's start.
 
-    Raises RedeliverRefused for a delivery still waiting or being sent (it will be sent
-    anyway) and for one whose endpoint is disabled (test deliveries excepted).
+    Raises DeliveryGone (a 404) when it was deleted meanwhile; RedeliverRefused for a delivery
+    still waiting or being sent (it will be sent anyway) and for one whose endpoint is disabled
+    (test deliveries excepted).
     """
-    if not share_endpoint(delivery.endpoint_id):
-        raise Delivery.DoesNotExist(f"delivery {delivery.pk} was deleted with its endpoint")
-    delivery = (
+    try:
+        share_existing_endpoint(delivery.endpoint_id)
+    except EndpointGone:
+        raise DeliveryGone(delivery.pk) from None
+    current = (
         Delivery.objects.select_related("endpoint")
         .select_for_update(of=("self",))
-        .get(pk=delivery.pk)
+        .filter(pk=delivery.pk)
+        .first()
     )
+    if current is None:  # deleted by retention meanwhile
+        raise DeliveryGone(delivery.pk)
+    delivery = current
     if not delivery.is_final:
         raise RedeliverRefused("This delivery is still waiting to be sent; it was left as is.")
     if not delivery.endpoint.enabled and not delivery.is_test:

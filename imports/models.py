@@ -2,6 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
 
+# The counts of a run, in the order pages and payloads show them: columns of ImportJob below
+# and fields of imports.pipeline.ImportResult with the same names.
+COUNT_FIELDS = ("rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged")
+
 
 class ImportJob(models.Model):
     """One CSV import: the stored upload, its options, and what happened to it.

@@ -21,7 +21,7 @@ from redis import RedisError
 from redis.typing import EncodableT, FieldT
 
 from acme.lib.redis_client import get_async_redis, get_redis
-from imports.models import ImportJob
+from imports.models import COUNT_FIELDS, ImportJob
 
 logger = logging.getLogger(__name__)
 
@@ -199,14 +199,7 @@ def from_job(job: ImportJob) -> dict[str, Any]:
 
 
 def counts(job: ImportJob) -> dict[str, int]:
-    return {
-        "rows_read": job.rows_read,
-        "rows_valid": job.rows_valid,
-        "rows_rejected": job.rows_rejected,
-        "created": job.created,
-        "updated": job.updated,
-        "unchanged": job.unchanged,
-    }
+    return {field: getattr(job, field) for field in COUNT_FIELDS}
 
 
 def _rate(job: ImportJob) -> float | None:

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from imports import progress
-from imports.models import ImportJob
+from imports.models import COUNT_FIELDS, ImportJob
 from imports.pipeline import ENCODINGS
 from imports.uploads import DELIMITER_ALIASES, validate_upload
 
@@ -58,7 +58,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "status", "phase", "original_name", "size", "source",
             "encoding", "delimiter", "validate_only", "strict",
-            "rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged",
+            *COUNT_FIELDS,
             "counts", "unknown_columns", "durations", "error", "error_report_url",
             "cancel_requested", "attempts", "created_by", "created_at", "started_at",
             "finished_at", "progress", "progress_url", "events_url",

@@ -25,7 +25,7 @@ from redis import RedisError
 
 from imports import progress
 from imports.event_data import ImportEventData
-from imports.models import ImportJob
+from imports.models import COUNT_FIELDS, ImportJob
 from webhooks.events import emit
 
 WORKER_LOST_MESSAGE = (
@@ -180,12 +180,8 @@ def storable(text: str) -> str:
 
 
 def _apply_result(job: ImportJob, result) -> None:
-    job.rows_read = result.rows_read
-    job.rows_valid = result.rows_valid
-    job.rows_rejected = result.rows_rejected
-    job.created = result.created
-    job.updated = result.updated
-    job.unchanged = result.unchanged
+    for field in COUNT_FIELDS:
+        setattr(job, field, getattr(result, field))
     job.unknown_columns = [storable(column) for column in result.unknown_columns]
     job.durations = {phase: round(seconds, 3) for phase, seconds in result.durations.items()}
 
@@ -343,8 +339,8 @@ def import_job_retry(*, job: ImportJob) -> ImportJob:
     job.error = ""
     job.error_report = ""
     job.started_at = job.finished_at = job.heartbeat_at = None
-    job.rows_read = job.rows_valid = job.rows_rejected = 0
-    job.created = job.updated = job.unchanged = 0
+    for field in COUNT_FIELDS:
+        setattr(job, field, 0)
     job.unknown_columns = []
     job.durations = {}
     job.enqueued_at = timezone.now()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -44,6 +45,8 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.replies: list[Reply] = [Reply()]
+        # Called with the request's index (0-based) before it is answered, if set.
+        self.on_request: Callable[[int], None] | None = None
         self._lock = threading.Lock()
         receiver = self
 
@@ -65,6 +68,9 @@ class Receiver:
                         )
                     )
                     reply = receiver.replies[min(index, len(receiver.replies) - 1)]
+                if receiver.on_request is not None:
+                    # Before answering: the sender is still waiting for this request.
+                    receiver.on_request(index)
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:

@@ -168,34 +168,48 @@ class ProgressTracker:
         )
 
 
+# Every key of a job's progress state, live or from the row, in the order readers get them.
+STATE_KEYS = (
+    "id", "status", "phase", "phase_label", "step", "records_processed", "bytes_processed",
+    "bytes_total", "percent", "rate", "eta_seconds", "updated_at", "finished", "live",
+    "validate_only", "outcome", "cancel_requested", "counts", "unknown_columns", "durations",
+    "error", "has_report",
+)  # fmt: skip
+
+
+def _state(*, phase: str | None, **values: Any) -> dict[str, Any]:
+    """The one shape of a progress state: the keys given, the phase's label, None for the rest."""
+    unknown = values.keys() - set(STATE_KEYS)
+    if unknown:
+        raise TypeError(f"not progress state keys: {sorted(unknown)}")
+    values.update(phase=phase or None, phase_label=PHASE_LABELS.get(phase) if phase else None)
+    return {key: values.get(key) for key in STATE_KEYS}
+
+
 def from_job(job: ImportJob) -> dict[str, Any]:
-    """The same shape as the live state, built from the job row."""
-    finished = job.is_finished
-    bytes_done = job.size if job.status == ImportJob.Status.COMPLETED else None
-    return {
-        "id": job.pk,
-        "status": job.status,
-        "phase": job.phase or None,
-        "phase_label": PHASE_LABELS.get(job.phase) if job.phase else None,
-        "step": None,
-        "records_processed": job.rows_read,
-        "bytes_processed": bytes_done,
-        "bytes_total": job.size,
-        "percent": 100.0 if job.status == ImportJob.Status.COMPLETED else None,
-        "rate": _rate(job),
-        "eta_seconds": None,
-        "updated_at": (job.finished_at or job.started_at or job.created_at).isoformat(),
-        "finished": finished,
-        "live": False,
-        "validate_only": job.validate_only,
-        "outcome": job.outcome_text or None,
-        "cancel_requested": job.cancel_requested,
-        "counts": counts(job),
-        "unknown_columns": job.unknown_columns,
-        "durations": job.durations,
-        "error": job.error or None,
-        "has_report": bool(job.error_report),
-    }
+    """The state built from the job row."""
+    completed = job.status == ImportJob.Status.COMPLETED
+    return _state(
+        id=job.pk,
+        status=job.status,
+        phase=job.phase,
+        records_processed=job.rows_read,
+        bytes_processed=job.size if completed else None,
+        bytes_total=job.size,
+        percent=100.0 if completed else None,
+        rate=_rate(job),
+        updated_at=(job.finished_at or job.started_at or job.created_at).isoformat(),
+        finished=job.is_finished,
+        live=False,
+        validate_only=job.validate_only,
+        outcome=job.outcome_text or None,
+        cancel_requested=job.cancel_requested,
+        counts=counts(job),
+        unknown_columns=job.unknown_columns,
+        durations=job.durations,
+        error=job.error or None,
+        has_report=bool(job.error_report),
+    )
 
 
 def counts(job: ImportJob) -> dict[str, int]:
@@ -245,31 +259,24 @@ def _is_live(live: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
 
 
 def _live_snapshot(job_id: int, live: dict[str, Any], cancel: bool) -> dict[str, Any]:
-    phase = live.get("phase") or None
-    return {
-        "id": job_id,
-        "status": live["status"],
-        "phase": phase,
-        "phase_label": PHASE_LABELS.get(phase) if phase else None,
-        "step": live.get("step"),
-        "records_processed": live.get("records_processed") or 0,
-        "bytes_processed": live.get("bytes_processed"),
-        "bytes_total": live.get("bytes_total"),
-        "percent": live.get("percent"),
-        "rate": live.get("rate"),
-        "eta_seconds": live.get("eta_seconds"),
-        "updated_at": live.get("updated_at"),
-        "finished": False,
-        "live": True,
-        "validate_only": None,
-        "outcome": None,
-        "cancel_requested": cancel,
-        "counts": None,
-        "unknown_columns": None,
-        "durations": None,
-        "error": None,
-        "has_report": False,
-    }
+    """The state built from the live key (what only the finished row knows stays None)."""
+    return _state(
+        id=job_id,
+        status=live["status"],
+        phase=live.get("phase"),
+        step=live.get("step"),
+        records_processed=live.get("records_processed") or 0,
+        bytes_processed=live.get("bytes_processed"),
+        bytes_total=live.get("bytes_total"),
+        percent=live.get("percent"),
+        rate=live.get("rate"),
+        eta_seconds=live.get("eta_seconds"),
+        updated_at=live.get("updated_at"),
+        finished=False,
+        live=True,
+        cancel_requested=cancel,
+        has_report=False,
+    )
 
 
 def _row_snapshot(job_id: int) -> dict[str, Any] | None:

@@ -2,8 +2,7 @@
 time, then ask for the next window (see webhooks.backlog for why deliveries wait).
 
 Per delivery sent: one read of its endpoint (by primary key), one rate-limit slot, one claim,
-one attempt recorded. The deliveries still
-waiting are not read or written until their turn.
+one attempt recorded. The deliveries still waiting are not read or written until their turn.
 """
 
 from __future__ import annotations

@@ -44,6 +44,13 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     # The pages' form: event checkboxes and the SSRF guard on the URL.
     form = EndpointForm
 
+    def get_fields(self, request, obj=None):
+        # The signing secret only for those who may change the endpoint (it forges deliveries).
+        fields = super().get_fields(request, obj)
+        if request.user.has_perm(permissions.CHANGE):
+            return fields
+        return [field for field in fields if field != "secret"]
+
     def save_model(self, request, obj, form, change):
         data = {
             name: form.cleaned_data[name]

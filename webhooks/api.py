@@ -1,6 +1,6 @@
-"""`/api/webhooks/`: endpoints (secret read-only) and what their page does (send a test,
-rotate the secret, enable, disable, the delivery log, redeliver); `/api/deliveries/`: every
-endpoint's deliveries.
+"""`/api/webhooks/`: endpoints (secret read-only, and null unless the caller may change the
+endpoint) and what their page does (send a test, rotate the secret, enable, disable, the
+delivery log, redeliver); `/api/deliveries/`: every endpoint's deliveries.
 
 Every call is checked against the endpoint's model permissions, like the pages: `view` to
 read (deliveries included), `change` for the actions.

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from rest_framework import serializers
 
+from webhooks import permissions
 from webhooks.forms import MAX_RATE_LIMIT
 from webhooks.models import (
     ROTATION_OVERLAP_HOURS_DEFAULT,
@@ -22,6 +23,10 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=EventType.choices), allow_empty=False
     )
     rate_limit = serializers.IntegerField(min_value=1, max_value=MAX_RATE_LIMIT, default=60)
+    secret = serializers.SerializerMethodField(
+        help_text="The signing secret (read-only; rotate it with `rotate-secret`). Null unless "
+        "the caller may change the endpoint: whoever holds it can forge deliveries."
+    )
 
     class Meta:
         model = WebhookEndpoint
@@ -54,6 +59,12 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_secret(self, endpoint: WebhookEndpoint) -> str | None:
+        request = self.context.get("request")
+        if request is None or not request.user.has_perm(permissions.CHANGE):
+            return None
+        return endpoint.secret
 
     def validate_url(self, url: str) -> str:
         try:

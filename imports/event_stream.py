@@ -99,7 +99,7 @@ def _sync_events(job_id: int, add_links: AddLinks) -> Iterator[str]:
 def _row_state(job_id: int) -> dict[str, Any] | None:
     # Outside any request: recycle the thread's connection as a request would.
     close_old_connections()
-    return progress.snapshot(job_id)
+    return progress.snapshot(job_id, confirm=True)
 
 
 class _JobWatch:

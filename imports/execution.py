@@ -56,7 +56,8 @@ TIME_LIMIT_MESSAGE = (
 
 
 class Heartbeat(threading.Thread):
-    """Refreshes `heartbeat_at` (and the phase) every IMPORT_HEARTBEAT_SECONDS."""
+    """Refreshes `heartbeat_at` (and the phase) every IMPORT_HEARTBEAT_SECONDS, and the
+    expiry of the job's live state in Redis."""
 
     def __init__(self, *, job_id: int, attempt: int, tracker: progress.ProgressTracker) -> None:
         super().__init__(name=f"import-{job_id}-heartbeat", daemon=True)
@@ -75,6 +76,7 @@ class Heartbeat(threading.Thread):
                         job_id=self.job_id, attempt=self.attempt, phase=self.tracker.phase
                     ):
                         self.cancel_seen = True
+                    self._keep_live_state()
                 except Exception:
                     # A missed beat is not fatal; the timeout is many beats long.
                     logger.exception("import %s: heartbeat failed", self.job_id)
@@ -84,6 +86,12 @@ class Heartbeat(threading.Thread):
                     connection.close_if_unusable_or_obsolete()
         finally:
             connection.close()  # this thread's own connection
+
+    def _keep_live_state(self) -> None:
+        try:
+            progress.keep_alive(self.job_id)
+        except RedisError as exc:  # live progress is best effort; the row still answers
+            logger.warning("import %s: live state not refreshed (%s)", self.job_id, exc)
 
     def stop(self) -> None:
         self._stop_event.set()

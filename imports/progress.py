@@ -3,10 +3,15 @@
     acme:import:<id>:progress  hash: status, phase, step, records_processed, bytes_processed,
                                bytes_total, percent, rate, eta_seconds, started, updated_at
     acme:import:<id>:cancel    "1" while a cancel request for a running job is pending
+    acme:import:<id>:checked   set for ROW_CHECK_SECONDS after a reader confirmed the row
 
-Both keys expire on their own (KEY_TTL_SECONDS), so a lost worker leaves nothing behind for
-long. Final state lives in PostgreSQL: when the key is gone, `snapshot()` answers from the
-job row, so readers never need to know which store they got.
+Both keys expire on their own (KEY_TTL_SECONDS, refreshed by a running import's heartbeat),
+so a lost worker leaves nothing behind for long. Final state lives in PostgreSQL: when the key
+is gone, `snapshot()` answers from the job row, so readers never need to know which store they
+got. Clearing the key when a job ends is best effort (Redis may be briefly unreachable just
+then), so a key saying queued/running is confirmed against the row at most every
+ROW_CHECK_SECONDS per job (one primary-key read); a key left behind by a finished job is
+deleted then, and the row answers.
 """
 
 from __future__ import annotations
@@ -25,7 +30,11 @@ from imports.models import COUNT_FIELDS, ImportJob
 
 logger = logging.getLogger(__name__)
 
-KEY_TTL_SECONDS = 24 * 3600
+# Long enough for a job queued behind others (its row answers once the key is gone) and for
+# many missed heartbeats; a running import's heartbeat refreshes it (keep_alive).
+KEY_TTL_SECONDS = 15 * 60
+# How long readers trust a key saying queued/running before confirming it against the row.
+ROW_CHECK_SECONDS = 3
 # The page polls about twice a second; writing more often than this buys nothing.
 MIN_WRITE_INTERVAL_SECONDS = 0.25
 # Phases that walk through the file; their byte position drives the percent and the ETA.
@@ -42,6 +51,10 @@ def progress_key(job_id: int) -> str:
 
 def cancel_key(job_id: int) -> str:
     return f"acme:import:{job_id}:cancel"
+
+
+def checked_key(job_id: int) -> str:
+    return f"acme:import:{job_id}:checked"
 
 
 def _now_iso() -> str:
@@ -70,6 +83,30 @@ def publish_queued(job_id: int, *, bytes_total: int | None) -> None:
 def clear(job_id: int) -> None:
     """The job finished: its row holds the truth from now on."""
     get_redis().delete(progress_key(job_id), cancel_key(job_id))
+
+
+def keep_alive(job_id: int) -> None:
+    """A running import's heartbeat: its keys live another KEY_TTL_SECONDS (a long merge step
+    publishes no progress for minutes)."""
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.expire(progress_key(job_id), KEY_TTL_SECONDS)
+    pipe.expire(cancel_key(job_id), KEY_TTL_SECONDS)
+    pipe.execute()
+
+
+def _row_check_due(job_id: int) -> bool:
+    """True for one caller per ROW_CHECK_SECONDS per job."""
+    return bool(get_redis().set(checked_key(job_id), "1", nx=True, ex=ROW_CHECK_SECONDS))
+
+
+def _confirmed_by_row(job_id: int) -> bool:
+    """The row agrees the job is not finished; a key left behind by a finished (or deleted)
+    job is deleted."""
+    status = ImportJob.objects.filter(pk=job_id).values_list("status", flat=True).first()
+    if status is not None and status not in ImportJob.FINISHED:
+        return True
+    clear(job_id)
+    return False
 
 
 def request_cancel(job_id: int) -> None:
@@ -223,14 +260,17 @@ def _rate(job: ImportJob) -> float | None:
     return round(job.rows_read / seconds, 1)
 
 
-def snapshot(job_id: int) -> dict[str, Any] | None:
+def snapshot(job_id: int, *, confirm: bool = False) -> dict[str, Any] | None:
     """What a reader should see for the job now: live state while it runs, else the row.
 
-    Returns None when the job does not exist.
+    A key saying live is confirmed against the row when a check is due, or always with
+    `confirm`. Returns None when the job does not exist.
     """
     try:
         live = read(job_id)
-        if _is_live(live):
+        if _is_live(live) and (
+            not (confirm or _row_check_due(job_id)) or _confirmed_by_row(job_id)
+        ):
             return _live_snapshot(job_id, live, cancel_requested(job_id))
     except RedisError:
         pass  # Redis is down: the row answers (its phase lags by a heartbeat at most)
@@ -239,17 +279,18 @@ def snapshot(job_id: int) -> dict[str, Any] | None:
 
 async def live_snapshot_async(job_id: int) -> dict[str, Any] | None:
     """snapshot() of a live job for code on an event loop (one Redis round trip, no thread);
-    None when the job is not live (finished, not found, or its key is gone): then the row
-    answers, through snapshot() in a thread."""
+    None when the job is not live (finished, not found, or its key is gone) or when its key
+    is due a check against the row: then the caller asks snapshot(confirm=True) in a thread."""
     pipe = get_async_redis().pipeline(transaction=False)
     pipe.hgetall(progress_key(job_id))
     pipe.exists(cancel_key(job_id))
+    pipe.set(checked_key(job_id), "1", nx=True, ex=ROW_CHECK_SECONDS)
     try:
-        raw, cancel = await pipe.execute()
+        raw, cancel, check_due = await pipe.execute()
     except RedisError:
         return None  # Redis is down: the row answers
     live = _typed(raw)
-    if _is_live(live):
+    if _is_live(live) and not check_due:
         return _live_snapshot(job_id, live, bool(cancel))
     return None
 

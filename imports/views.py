@@ -143,7 +143,9 @@ def _job_links(job: ImportJob) -> dict:
 @permission_required(VIEW, raise_exception=True)
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(ImportJob.objects.select_related("created_by"), pk=pk)
-    state = progress.snapshot(job.pk) or progress.from_job(job)
+    # A finished row is the truth, whatever a live key left behind in Redis says.
+    live = None if job.is_finished else progress.snapshot(job.pk)
+    state = live or progress.from_job(job)
     return render(
         request,
         "imports/detail.html",

@@ -6,7 +6,8 @@ Used by the Celery task and by the `import_products` command alike:
    job whose worker died can be told apart from a long one (fail_lost_jobs);
 3. answer the pipeline's `should_cancel` from a Redis flag set by the cancel service (the
    heartbeat also sees the database flag, in case the Redis key was lost);
-4. write rejected records to a temporary CSV, stored as the job's error report;
+4. write rejected records to a temporary CSV, stored as the job's error report once
+   validation ends (before the merge locks the catalogue; the outcome names it later);
 5. record the outcome through imports/services.py, which emits the job's one event. A
    completed import's outcome is recorded inside the import's own transaction, so the merge,
    the job's status and counts, the report's reference and the event commit together; a
@@ -151,6 +152,16 @@ def execute(
         "w", encoding="utf-8", newline="", prefix=f"import-{job.pk}-", suffix=".csv", delete=False
     )
     outcome: dict = {}
+    stored_report: list[str] = []
+
+    def store_report(result) -> None:
+        # Before the merge: a long copy must not hold the catalogue's locks (a rebuild's swap
+        # blocks every product read until the import commits).
+        report.flush()
+        stored_report.append(services.import_report_store(
+            job_id=job.pk, report_path=report.name, rows_rejected=result.rows_rejected
+        ))  # fmt: skip
+
     try:
         stream = source if source is not None else job.file.open("rb")
         try:
@@ -165,11 +176,16 @@ def execute(
                     bytes_total=job.size,
                     on_progress=on_progress,
                     should_cancel=CancelCheck(job.pk, heartbeat),
+                    on_validated=store_report,
                 )
                 report.close()
                 heartbeat.stop()
                 recorded = services.import_job_complete(
-                    job_id=job.pk, attempt=attempt, result=result, report_path=report.name
+                    job_id=job.pk,
+                    attempt=attempt,
+                    result=result,
+                    report_path=report.name,
+                    stored_report=stored_report[0] if stored_report else "",
                 )
                 if recorded is None:
                     raise _OutcomeRefused

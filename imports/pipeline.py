@@ -253,8 +253,12 @@ def run_import(
     bytes_total: int | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    on_validated: Callable[[ImportResult], None] | None = None,
 ) -> ImportResult:
-    """Import a product CSV into the catalogue; see the module docstring for the steps."""
+    """Import a product CSV into the catalogue; see the module docstring for the steps.
+
+    `on_validated` is called once validation ends, when the report is complete and before
+    the merge takes any lock on the catalogue (the caller stores the report then)."""
     if options.encoding not in ENCODINGS:
         raise ImportFailed(
             f"unsupported encoding {options.encoding!r}: choose one of {', '.join(ENCODINGS)}"
@@ -267,7 +271,7 @@ def run_import(
     tracker = _Tracker(result, on_progress, should_cancel, bytes_total)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            _import(cursor, source, options, report, result, tracker)
+            _import(cursor, source, options, report, result, tracker, on_validated)
             if options.validate_only:
                 raise _RollBack
     except _RollBack:
@@ -279,7 +283,7 @@ def run_import(
     return result
 
 
-def _import(cursor, source, options, report, result, tracker) -> None:
+def _import(cursor, source, options, report, result, tracker, on_validated=None) -> None:
     tracker.enter("parsing")
     lines = DecodedLines(source, options.encoding)
     reader = csv_reader(lines, options.delimiter)
@@ -302,6 +306,8 @@ def _import(cursor, source, options, report, result, tracker) -> None:
             result,
         )
     tracker.check_cancel()
+    if on_validated is not None:
+        on_validated(result)  # the report's last line is written
 
     tracker.enter("loading")
     apply_merge_settings(cursor)

@@ -33,7 +33,9 @@ commit, readers go on reading the live table) and classified the staged rows:
 4. Swap: take ACCESS EXCLUSIVE on the live table (asking for it with a short lock_timeout
    and retrying, so pages queued behind the request wait at most that long each time),
    DROP it, rename the new table, its indexes, constraints and sequence to the live names.
-   Readers blocked by the swap wait for these renames only, not for the build.
+   Readers blocked by the swap wait for these renames and for the import to record its
+   outcome in the same transaction (a few row writes: the rejected-rows report is stored
+   before the merge starts), not for the build.
 
 Everything is transactional: if anything fails, the new table is gone and the live one
 untouched. Tables this would be unsafe for are left to the row-by-row merge

@@ -39,7 +39,8 @@ logger = logging.getLogger(__name__)
 # Where error reports are stored (ImportJob.error_report's upload_to, without the dates).
 REPORTS_FOLDER = "imports/reports"
 # A stored report no job references is deleted once it is this old (see
-# import_reports_delete_orphans): far longer than any transaction takes to commit.
+# import_reports_delete_orphans): far longer than any transaction takes to commit. A report
+# is stored when validation ends, so this must outlast a merge (IMPORT_TIME_LIMIT_SECONDS).
 ORPHAN_REPORT_AGE_SECONDS = 24 * 3600
 
 COMMAND_STOPPED_MESSAGE = (
@@ -197,6 +198,19 @@ def _locked_attempt(job_id: int, attempt: int | None) -> ImportJob | None:
     return job
 
 
+def import_report_store(*, job_id: int, report_path: str, rows_rejected: int) -> str:
+    """Store a finished report before the import's merge (a copy that may take long must not
+    run while the merge holds locks on the catalogue); returns the stored name, "" when the
+    report is not worth keeping. Until the outcome that references it commits, the file is
+    an orphan the housekeeping deletes (import_reports_delete_orphans) if it never does."""
+    if not rows_rejected or os.path.getsize(report_path) == 0:
+        return ""
+    stored = ImportJob(pk=job_id).error_report
+    with open(report_path, "rb") as handle:
+        stored.save(f"import-{job_id}-rejected.csv", File(handle), save=False)
+    return stored.name or ""
+
+
 def _save_report(job: ImportJob, report_path: str | None) -> None:
     """Store the report before the transaction that references it commits.
 
@@ -226,16 +240,26 @@ def _finish(job: ImportJob, status: str, *, error: str) -> None:
 
 @transaction.atomic
 def import_job_complete(
-    *, job_id: int, attempt: int | None, result, report_path: str | None = None
+    *,
+    job_id: int,
+    attempt: int | None,
+    result,
+    report_path: str | None = None,
+    stored_report: str = "",
 ) -> ImportJob | None:
     """Record a finished import and emit `import.completed` in the same transaction, which
     is the import's own (imports.execution): the merge commits only with its outcome. None
-    when the job is no longer running as `attempt`; the caller then rolls the merge back."""
+    when the job is no longer running as `attempt`; the caller then rolls the merge back.
+    `stored_report` names a report already stored (import_report_store); else the file at
+    `report_path` is stored now."""
     job = _locked_attempt(job_id, attempt)
     if job is None:
         return None
     _apply_result(job, result)
-    _save_report(job, report_path)
+    if stored_report:
+        job.error_report.name = stored_report
+    else:
+        _save_report(job, report_path)
     try:
         _finish(job, ImportJob.Status.COMPLETED, error="")
         emit("import.completed", _event_data(job))

@@ -223,6 +223,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
 }
+# A periodic task's copy still waiting when the next one is due is dropped by the worker
+# (expires): while a long sweep holds the housekeeping worker, beat would otherwise pile up
+# copies of each 5-second poll, all run back to back afterwards.
+for _periodic in CELERY_BEAT_SCHEDULE.values():
+    _periodic["options"] = {"expires": _periodic["schedule"]}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Auth -------------------------------------------------------------------------------

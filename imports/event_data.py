@@ -8,17 +8,23 @@ from rest_framework import serializers
 from imports.models import ImportJob
 
 
-class ImportEventData(serializers.Serializer):
-    id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=ImportJob.Status.choices)
-    file = serializers.CharField(source="original_name", help_text="The uploaded file's name.")
-    validate_only = serializers.BooleanField()
+class Counts(serializers.Serializer):
+    """An import's counts (imports.models.COUNT_FIELDS), as the API's `counts` and the events'
+    `data` carry them."""
+
     rows_read = serializers.IntegerField()
     rows_valid = serializers.IntegerField()
     rows_rejected = serializers.IntegerField()
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+
+
+class ImportEventData(Counts):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=ImportJob.Status.choices)
+    file = serializers.CharField(source="original_name", help_text="The uploaded file's name.")
+    validate_only = serializers.BooleanField()
     unknown_columns = serializers.ListField(child=serializers.CharField())
     error = serializers.CharField(allow_null=True, help_text="Why it failed; null if it did not.")
     started_at = serializers.DateTimeField(allow_null=True)

@@ -4,20 +4,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from imports import progress
+from imports.event_data import Counts
 from imports.models import COUNT_FIELDS, ImportJob
 from imports.pipeline import ENCODINGS
 from imports.uploads import DELIMITER_ALIASES, validate_upload
-
-
-class CountsSerializer(serializers.Serializer):
-    """The schema of `counts` (read only)."""
-
-    rows_read = serializers.IntegerField()
-    rows_valid = serializers.IntegerField()
-    rows_rejected = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
 
 
 class LiveProgressSerializer(serializers.Serializer):
@@ -65,7 +55,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
-    @extend_schema_field(CountsSerializer)
+    @extend_schema_field(Counts)
     def get_counts(self, job: ImportJob) -> dict[str, int]:
         return progress.counts(job)
 

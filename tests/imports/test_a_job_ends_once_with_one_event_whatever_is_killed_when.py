@@ -17,6 +17,7 @@ from products.models import Product
 from tests.imports.jobs import BIG_ROWS, wait_for_job, wait_until_reading
 from tests.support.waiting import wait_until
 from tests.support.worker import database_url_for_subprocess
+from tests.webhooks.conftest import Receiver
 from webhooks.models import Delivery, EventType, WebhookEndpoint
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -30,10 +31,31 @@ SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))
 """
 
 
+@pytest.fixture
+def receiver():
+    """A local receiver answering 200: each event's delivery succeeds at its first attempt, so
+    no worker is still writing delivery attempts when the test's database is flushed."""
+    server = Receiver()
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
 @pytest.fixture(autouse=True)
-def endpoint(db):
+def endpoint(db, receiver):
     return WebhookEndpoint.objects.create(
-        url="https://example.invalid/hook", events=list(EventType.values), enabled=True
+        url=receiver.url(), events=list(EventType.values), enabled=True
+    )
+
+
+def _deliveries_settle(count: int) -> None:
+    """Wait until the events' deliveries are sent (a worker writing a delivery attempt while
+    the test's database is flushed makes the flush deadlock)."""
+    wait_until(
+        lambda: Delivery.objects.filter(status=Delivery.Status.SUCCEEDED).count() == count,
+        timeout=60,
+        what="the events' deliveries to be sent",
     )
 
 
@@ -92,6 +114,7 @@ def test_a_worker_killed_while_recording_the_outcome_leaves_the_catalogue_unchan
     assert job.status == ImportJob.Status.FAILED
     assert not job.error_report
     assert _events() == ["import.failed"]
+    _deliveries_settle(1)
 
     services.import_job_retry(job=job)
     job = wait_for_job(job.pk)
@@ -99,6 +122,7 @@ def test_a_worker_killed_while_recording_the_outcome_leaves_the_catalogue_unchan
     assert (job.created, job.updated) == (BIG_ROWS, 0)
     assert Product.objects.count() == BIG_ROWS
     assert _events() == ["import.failed", "import.completed"]
+    _deliveries_settle(2)
 
 
 def test_a_worker_whose_job_was_failed_as_lost_cannot_complete_it(
@@ -127,3 +151,4 @@ def test_a_worker_whose_job_was_failed_as_lost_cannot_complete_it(
     assert job.error == services.WORKER_LOST_MESSAGE
     assert Product.objects.count() == 0  # its merge was rolled back with the refused outcome
     assert _events() == ["import.failed"]
+    _deliveries_settle(1)

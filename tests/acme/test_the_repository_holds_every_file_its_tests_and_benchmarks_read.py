@@ -1,4 +1,4 @@
-"""A bare clone has everything: nothing in the repository reads a file beside it (../shared)."""
+"""A bare clone has everything: nothing in the repository reads a file from a folder beside it."""
 
 import re
 from pathlib import Path

@@ -17,7 +17,7 @@ from products.models import Product
 from tests.imports.jobs import BIG_ROWS, wait_for_job, wait_until_reading
 from tests.support.waiting import wait_until
 from tests.support.worker import database_url_for_subprocess
-from tests.webhooks.conftest import Receiver
+from tests.webhooks.conftest import receiver  # noqa: F401 - the webhooks tests' fixture
 from webhooks.models import Delivery, EventType, WebhookEndpoint
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -31,19 +31,10 @@ SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))
 """
 
 
-@pytest.fixture
-def receiver():
-    """A local receiver answering 200: each event's delivery succeeds at its first attempt, so
-    no worker is still writing delivery attempts when the test's database is flushed."""
-    server = Receiver()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-
-
 @pytest.fixture(autouse=True)
-def endpoint(db, receiver):
+def endpoint(db, receiver):  # noqa: F811 - the imported fixture, by name
+    """Events go to a local receiver answering 200: each delivery succeeds at its first attempt,
+    so no worker is still writing delivery attempts when the test's database is flushed."""
     return WebhookEndpoint.objects.create(
         url=receiver.url(), events=list(EventType.values), enabled=True
     )

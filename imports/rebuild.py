@@ -65,8 +65,10 @@ NEXT_TABLE = f"{PRODUCTS}_next"
 # with the swapped-out table. SHARE ROW EXCLUSIVE conflicts with every write and every DDL,
 # and still lets readers (and SELECT ... FOR UPDATE) in.
 REBUILD_LOCK_MODE = "SHARE ROW EXCLUSIVE"
-# Memory for each index build (this transaction only).
-INDEX_BUILD_MEMORY = "512MB"
+# How the new table's indexes are built (SET LOCAL: this transaction only, reset after the
+# builds). bench/imports_pipeline.py builds its index-inclusive floor with the same settings.
+INDEX_BUILD_SETTINGS = ("SET LOCAL maintenance_work_mem = '512MB'",)
+INDEX_BUILD_RESET = ("SET LOCAL maintenance_work_mem = DEFAULT",)
 # The swap asks for ACCESS EXCLUSIVE at most this long at a time; pages queued behind the
 # request wait no longer than that. Between attempts the request steps aside briefly.
 SWAP_LOCK_TIMEOUT = "2s"
@@ -254,10 +256,23 @@ def index_label(indexdef: str) -> str:
     return f"{text} where {condition.strip('() ')}" if condition else text
 
 
+def index_on(indexdef: str, *, name: str, table: str) -> str:
+    """The live index definition `indexdef` (pg_get_indexdef) as `name` on `table`."""
+    match = CREATE_INDEX.match(indexdef)
+    if match is None:
+        raise RuntimeError(f"unexpected index definition: {indexdef}")
+    return f"{match[1]}{name}{match[3]}{table}{match[5]}"
+
+
+def apply_index_build_settings(cursor) -> None:
+    for statement in INDEX_BUILD_SETTINGS:
+        cursor.execute(statement)
+
+
 def _build_indexes(cursor, indexes, on_step) -> list[tuple[str, str, bool]]:
     """Build the live table's indexes on the new one; return (temporary, live, is_constraint)
     names for the swap."""
-    cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY}'")
+    apply_index_build_settings(cursor)
     renames = []
     for number, (name, indexdef, constraint, constraintdef) in enumerate(indexes):
         on_step(f"building index {number + 1} of {len(indexes)} ({index_label(indexdef)})")
@@ -266,14 +281,10 @@ def _build_indexes(cursor, indexes, on_step) -> list[tuple[str, str, bool]]:
             cursor.execute(f"ALTER TABLE {NEXT_TABLE} ADD CONSTRAINT {temporary} {constraintdef}")
             renames.append((temporary, constraint, True))
             continue
-        match = CREATE_INDEX.match(indexdef)
-        if match is None:
-            raise RuntimeError(f"unexpected index definition: {indexdef}")
-        cursor.execute(
-            f"{match[1]}{temporary}{match[3]}{NEXT_TABLE}{match[5]}",
-        )
+        cursor.execute(index_on(indexdef, name=temporary, table=NEXT_TABLE))
         renames.append((temporary, name, False))
-    cursor.execute("SET LOCAL maintenance_work_mem = DEFAULT")
+    for statement in INDEX_BUILD_RESET:
+        cursor.execute(statement)
     return renames
 
 

@@ -177,6 +177,7 @@ def execute(
                     on_progress=on_progress,
                     should_cancel=CancelCheck(job.pk, heartbeat),
                     on_validated=store_report,
+                    job_id=job.pk,
                 )
                 report.close()
                 heartbeat.stop()

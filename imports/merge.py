@@ -58,6 +58,7 @@ from django.db import IntegrityError, transaction
 
 from products.models import Product
 
+from . import change_set
 from .rebuild import REBUILD_LOCK_MODE, rebuild_blockers, rebuild_catalogue
 from .staging import DIFFERS, MERGED_VALUES, NEW_VALUES, STAGING_TABLE
 
@@ -181,7 +182,7 @@ def analyze_staging(cursor) -> None:
     cursor.execute(f"ANALYZE {STAGING_TABLE}")
 
 
-def classify_staged(cursor, *, staged: int) -> MergeCounts:
+def classify_staged(cursor, *, staged: int, job_id: int | None = None) -> MergeCounts:
     """Validate only: steps 3-4 above and nothing else; the catalogue is only read.
 
     The counts are those steps 5-7 would produce: after step 1 each lower(sku) is staged
@@ -192,16 +193,25 @@ def classify_staged(cursor, *, staged: int) -> MergeCounts:
     (after any merge in progress has committed); it is held only for this one join.
     """
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
-    new, changed = _classify(cursor)
+    if job_id is None:
+        new, changed = _classify(cursor)
+    else:  # the same join, recording the change set (imports.change_set)
+        new, changed = change_set.record_and_classify(cursor, job_id=job_id)
     return MergeCounts(created=new, updated=changed, unchanged=staged - new - changed)
 
 
 def merge_into_catalogue(
-    cursor, *, staged: int, on_step: Callable[[str], None] = lambda text: None
+    cursor,
+    *,
+    staged: int,
+    on_step: Callable[[str], None] = lambda text: None,
+    job_id: int | None = None,
 ) -> MergeCounts:
     """Steps 3-7 above; `staged` is the number of rows left in staging after step 1.
 
-    `on_step` hears what the merge is doing, for the progress display."""
+    `on_step` hears what the merge is doing, for the progress display. With `job_id`, the
+    products created and updated are recorded as that job's change set (imports.change_set)
+    by the statements that write them."""
     on_step("waiting for other imports to finish merging")
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
     classified = None
@@ -214,14 +224,19 @@ def merge_into_catalogue(
         on_step(f"comparing {staged:,} products with the catalogue")
         classified = new, changed = _classify(cursor)
         if wants_rebuild(cursor, new=new, changed=changed) and not rebuild_blockers(cursor):
-            created = rebuild_catalogue(cursor, on_step=on_step)
+            if changed and job_id is not None:
+                on_step(f"recording {changed:,} changed products")
+                change_set.record_updated(cursor, job_id=job_id)
+            created = rebuild_catalogue(cursor, on_step=on_step, job_id=job_id)
             if created != new:
                 raise RuntimeError(
                     f"the rebuild created {created} products, {new} were classified new"
                 )
             unchanged = staged - new - changed
             return MergeCounts(created=new, updated=changed, unchanged=unchanged, rebuilt=True)
-    return _merge_in_place(cursor, staged=staged, classified=classified, on_step=on_step)
+    return _merge_in_place(
+        cursor, staged=staged, classified=classified, on_step=on_step, job_id=job_id
+    )
 
 
 def _classify(cursor) -> tuple[int, int]:
@@ -232,8 +247,15 @@ def _classify(cursor) -> tuple[int, int]:
 
 
 def _merge_in_place(
-    cursor, *, staged: int, classified: tuple[int, int] | None, on_step: Callable[[str], None]
+    cursor,
+    *,
+    staged: int,
+    classified: tuple[int, int] | None,
+    on_step: Callable[[str], None],
+    job_id: int | None,
 ) -> MergeCounts:
+    # Classified by the caller: under the catalogue lock, nothing changes between statements.
+    catalogue_locked = classified is not None
     created = updated = 0
     for attempt in range(1, MERGE_ATTEMPTS + 1):
         if classified is None:  # the first round may come classified by the caller
@@ -243,15 +265,19 @@ def _merge_in_place(
         updated_now = 0
         if changed:
             on_step(f"updating {changed:,} changed products")
-            cursor.execute(UPDATE_CHANGED)
-            updated_now = cursor.rowcount
+            if job_id is None:
+                cursor.execute(UPDATE_CHANGED)
+                updated_now = cursor.rowcount
+            else:
+                updated_now = change_set.update_changed_recorded(
+                    cursor, job_id=job_id, lock_rows=not catalogue_locked
+                )
             updated += updated_now
         try:
             if new:
                 on_step(f"adding {new:,} new products")
                 with transaction.atomic():  # a savepoint, so the merge can go on after a failure
-                    cursor.execute(INSERT_NEW)
-                    created = cursor.rowcount
+                    created = change_set.insert_new(cursor, INSERT_NEW, job_id=job_id)
         except IntegrityError:
             if attempt == MERGE_ATTEMPTS:
                 raise

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models.functions import Lower, Now
 
 # The counts of a run, in the order pages and payloads show them: columns of ImportJob below
 # and fields of imports.pipeline.ImportResult with the same names.
@@ -32,7 +32,14 @@ class ImportJob(models.Model):
         API = "api", "API"
         COMMAND = "command", "Command line"
 
+    class Kind(models.TextChoices):
+        IMPORT = "import", "Import"
+        REVERT = "revert", "Revert"
+        DELETE_ALL = "delete_all", "Delete all"
+
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.IMPORT)
 
     # Blank for imports run from the shell without --queue: the file stayed where it was.
     file = models.FileField(upload_to="imports/uploads/%Y/%m/%d/", max_length=300, blank=True)
@@ -44,6 +51,11 @@ class ImportJob(models.Model):
     delimiter = models.CharField(max_length=1, default=",")
     validate_only = models.BooleanField(default=False)
     strict = models.BooleanField(default=False)
+    # The validate-only job whose stored file and options this job imports ("Import this
+    # file"); null for a job started from an upload.
+    commit_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="commits"
+    )
 
     status = models.CharField(
         max_length=16, choices=Status.choices, default=Status.QUEUED, db_default=Status.QUEUED
@@ -151,3 +163,48 @@ class ImportJob(models.Model):
     @property
     def delimiter_label(self) -> str:
         return {",": "Comma", ";": "Semicolon", "\t": "Tab"}.get(self.delimiter, self.delimiter)
+
+
+class ImportChange(models.Model):
+    """One product a job created, updated, deleted or deactivated: its change set, written
+    set-based in the job's own transaction by imports.change_set (never row by row here).
+
+    Unchanged products get no row (the job's `unchanged` count says how many). Deleted with
+    the job's stored files after IMPORT_FILE_RETENTION_DAYS (imports.change_set.prune).
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DELETED = "deleted", "Deleted"
+        DEACTIVATED = "deactivated", "Deactivated"
+
+    # No index of its own: importchange_job_kind_id leads with job (one btree less to fill
+    # per change row).
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    # No foreign key: the product may be gone. Null for "created" in a validate-only job.
+    product_id = models.BigIntegerField(null=True, blank=True)
+    sku = models.CharField(max_length=255)
+    # updated: only the fields that change, old values; deleted/deactivated: the whole row
+    # (every column, id, created_at and updated_at included).
+    before = models.JSONField(null=True, blank=True)
+    # created: the written field values; updated: only the fields that change, new values.
+    after = models.JSONField(null=True, blank=True)
+    # The product's updated_at as this job left it: a product whose updated_at differs now
+    # was changed since (a revert conflict).
+    product_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # A job's changes of one kind, page by page (`WHERE job_id = %s AND kind = %s
+            # ORDER BY id`): the page, the API, the download and a revert.
+            models.Index(fields=["job", "kind", "id"], name="importchange_job_kind_id"),
+            # The SKU search within a job (`WHERE job_id = %s AND lower(sku) = %s`).
+            models.Index("job", Lower("sku"), name="importchange_job_sku_lower"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sku} (import #{self.job_id})"

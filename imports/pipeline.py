@@ -1,7 +1,8 @@
 """The import pipeline: a CSV stream in, a merged catalogue (or an untouched one) out.
 
 Used alike by the Celery task and the `import_products` command (through imports.services);
-it records nothing about jobs and emits no events, its caller does.
+it records nothing about jobs and emits no events, its caller does, except the job's change
+set (imports.change_set), which the merge writes as it merges when given the job's id.
 
 Steps (one transaction, on Django's default connection; a savepoint when the caller is
 already in a transaction):
@@ -38,7 +39,10 @@ already in a transaction):
    from the database under the same lock, and products_product is never written, so a dry
    run of a big file costs no catalogue writes, WAL or index maintenance (at 500k rows
    with the trigram indexes, the rolled-back merge it replaces cost tens of seconds).
-5. commit, or (validate only) roll back, which only drops the staging table; strict mode
+   With a job id, each road records the products it creates and updates, with the values
+   before and after (imports.change_set), validate only included.
+5. commit (validate only too: it wrote only its change set; the staging table is dropped
+   explicitly, and with the transaction); strict mode
    fails before the merge if any record was rejected (the whole file is still checked, so
    the report lists every rejection).
 
@@ -184,10 +188,6 @@ class ImportCancelled(Exception):
     pass
 
 
-class _RollBack(Exception):
-    """Leaves the atomic block of a validate-only import without committing."""
-
-
 class _Tracker:
     """Phase durations, throttled progress calls and throttled cancellation checks."""
 
@@ -254,11 +254,13 @@ def run_import(
     on_progress: Callable[[Progress], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     on_validated: Callable[[ImportResult], None] | None = None,
+    job_id: int | None = None,
 ) -> ImportResult:
     """Import a product CSV into the catalogue; see the module docstring for the steps.
 
     `on_validated` is called once validation ends, when the report is complete and before
-    the merge takes any lock on the catalogue (the caller stores the report then)."""
+    the merge takes any lock on the catalogue (the caller stores the report then). With
+    `job_id`, the products created and updated are recorded as that job's change set."""
     if options.encoding not in ENCODINGS:
         raise ImportFailed(
             f"unsupported encoding {options.encoding!r}: choose one of {', '.join(ENCODINGS)}"
@@ -271,11 +273,7 @@ def run_import(
     tracker = _Tracker(result, on_progress, should_cancel, bytes_total)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            _import(cursor, source, options, report, result, tracker, on_validated)
-            if options.validate_only:
-                raise _RollBack
-    except _RollBack:
-        pass
+            _import(cursor, source, options, report, result, tracker, on_validated, job_id)
     except InvalidFile as exc:
         raise ImportFailed(str(exc), result) from None
     finally:
@@ -283,7 +281,7 @@ def run_import(
     return result
 
 
-def _import(cursor, source, options, report, result, tracker, on_validated=None) -> None:
+def _import(cursor, source, options, report, result, tracker, on_validated, job_id) -> None:
     tracker.enter("parsing")
     lines = DecodedLines(source, options.encoding)
     reader = csv_reader(lines, options.delimiter)
@@ -317,10 +315,11 @@ def _import(cursor, source, options, report, result, tracker, on_validated=None)
 
     tracker.enter("merging")
     if options.validate_only:
-        # Read only: the counts from the classifying join, no UPDATE or INSERT.
-        counts = classify_staged(cursor, staged=staged)
+        # The catalogue is only read: the counts (and the change set) from the classifying
+        # join, no UPDATE or INSERT.
+        counts = classify_staged(cursor, staged=staged, job_id=job_id)
     else:
-        counts = merge_into_catalogue(cursor, staged=staged, on_step=tracker.step)
+        counts = merge_into_catalogue(cursor, staged=staged, on_step=tracker.step, job_id=job_id)
         if (counts.created or counts.updated) and not counts.rebuilt:
             tracker.step("bringing the search indexes up to date")
             flush_gin_pending_lists(cursor)

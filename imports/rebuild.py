@@ -56,6 +56,7 @@ from django.db import OperationalError, transaction
 from acme.lib import pg_errors
 from products.models import Product
 
+from . import change_set
 from .staging import DIFFERS, MERGED_VALUES, NEW_VALUES, STAGING_TABLE
 
 PRODUCTS = Product._meta.db_table
@@ -193,11 +194,12 @@ def rebuild_blockers(cursor) -> list[str]:
     return [reason for (reason,) in cursor.fetchall()]
 
 
-def rebuild_catalogue(cursor, *, on_step: Callable[[str], None]) -> int:
+def rebuild_catalogue(cursor, *, on_step: Callable[[str], None], job_id: int | None = None) -> int:
     """Steps 1-4 above; returns how many new products were created. The caller holds the
     merge lock and a REBUILD_LOCK_MODE lock on the catalogue.
 
-    `on_step` hears each step, for the progress display."""
+    `on_step` hears each step, for the progress display; with `job_id` the new products are
+    recorded as created in that job's change set (the caller records the updated ones)."""
     # The catalog is read under the caller's lock, which keeps DDL out until commit.
     cursor.execute(INDEXES)
     indexes = cursor.fetchall()
@@ -211,8 +213,7 @@ def rebuild_catalogue(cursor, *, on_step: Callable[[str], None]) -> int:
     on_step("writing the merged catalogue into a new table")
     _create_next_table(cursor, sequences)
     cursor.execute(copy_existing_sql(columns))
-    cursor.execute(COPY_NEW)
-    created = cursor.rowcount
+    created = change_set.insert_new(cursor, COPY_NEW, job_id=job_id)
     renames = _build_indexes(cursor, indexes, on_step)
     renames += _add_foreign_keys(cursor, foreign_keys, on_step)
     cursor.execute(f"ANALYZE {NEXT_TABLE}")

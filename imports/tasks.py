@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from imports import execution, services
+from imports import change_set, execution, services
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +43,15 @@ def requeue_stale_jobs() -> list[int]:
 
 @shared_task(name="imports.tasks.delete_expired_files", ignore_result=True)
 def delete_expired_files() -> int:
-    """Beat: delete uploads and error reports past IMPORT_FILE_RETENTION_DAYS, and reports
-    no job references (left by a worker killed just before its outcome committed)."""
+    """Beat: delete uploads, error reports and change sets past IMPORT_FILE_RETENTION_DAYS,
+    and reports no job references (left by a worker killed just before its outcome
+    committed)."""
     deleted = services.import_jobs_delete_expired_files()
     if deleted:
         logger.info("deleted the stored files of %s finished imports", deleted)
+    changes = change_set.delete_expired()
+    if changes:
+        logger.info("deleted %s recorded changes of finished imports", changes)
     orphans = services.import_reports_delete_orphans()
     if orphans:
         logger.info("deleted %s error reports no import references", orphans)

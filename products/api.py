@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from acme.lib.api_schema import error_response
-from acme.lib.pagination import PageNumberPagination
+from acme.lib.pagination import PageNumberOrCursorPagination, PageNumberPagination
 from acme.lib.permissions import ModelPermissions
 from products import services
 from products.counting import EXACT_COUNT_LIMIT, CataloguePaginator
@@ -29,11 +29,17 @@ CATALOGUE_BUSY = error_response(
 )
 
 
-class CataloguePagination(PageNumberPagination):
+class CataloguePageNumbers(PageNumberPagination):
     """DRF's page-number shape; `count` is exact up to counting.EXACT_COUNT_LIMIT matches and
     an estimate above."""
 
     django_paginator_class = CataloguePaginator
+
+
+class CataloguePagination(PageNumberOrCursorPagination):
+    """Page numbers (CataloguePageNumbers), or keyset pages in id order with `cursor`."""
+
+    page_number_class = CataloguePageNumbers
 
 
 class CanDeleteProducts(permissions.BasePermission):

@@ -16,6 +16,7 @@ import argparse
 import csv
 import random
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "products-sample.csv"
@@ -30,15 +31,15 @@ def sample_words() -> list[str]:
     return sorted(w for w in words if w.isalpha())
 
 
-def generate(rows: int, out, *, seed: int = 1, variant: int = 0) -> None:
+def product_rows(rows: int, *, seed: int = 1, variant: int = 0) -> Iterator[list[str]]:
+    """The header, then `rows` records: [name, sku, description]."""
     words = sample_words()
     sku_rng = random.Random(seed)  # SKU sequence: identical across variants
     text_rng = random.Random(seed * 1000 + variant + 1)
     choice, rand = sku_rng.choice, sku_rng.random
     text_choice, text_rand, randint = text_rng.choice, text_rng.random, text_rng.randint
     skus: list[str] = []
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["name", "sku", "description"])
+    yield ["name", "sku", "description"]
 
     def sentence() -> str:
         count = randint(4, 12)
@@ -60,7 +61,11 @@ def generate(rows: int, out, *, seed: int = 1, variant: int = 0) -> None:
             " ".join(sentence() for _ in range(randint(1, 3)))
             for _ in range(randint(1, 3) if text_rand() < 0.6 else 1)
         ]
-        writer.writerow([name, sku, "\n".join(lines)])
+        yield [name, sku, "\n".join(lines)]
+
+
+def generate(rows: int, out, *, seed: int = 1, variant: int = 0) -> None:
+    csv.writer(out, lineterminator="\n").writerows(product_rows(rows, seed=seed, variant=variant))
 
 
 def main() -> None:

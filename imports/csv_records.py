@@ -100,6 +100,9 @@ class DecodedLines:
     line.
     """
 
+    # What the report and messages call a record's place in the file (a workbook: "row").
+    position = "line"
+
     def __init__(self, source: BinaryIO, encoding: str, *, chunk_bytes: int = 1 << 20):
         if encoding not in PYTHON_CODECS:
             raise InvalidFile(
@@ -316,14 +319,14 @@ def make_record_checker(header: Header, rows: list[str], lines: DecodedLines):
 
 
 class RejectionReport:
-    """The error report: record, line, reason, then the record's original fields, escaped
-    like an export (products.formula_escaping)."""
+    """The error report: record, line (a workbook's: row), reason, then the record's
+    original fields, escaped like an export (products.formula_escaping)."""
 
-    def __init__(self, out: TextIO | None, header_fields: list[str]):
+    def __init__(self, out: TextIO | None, header_fields: list[str], *, position: str = "line"):
         self.writer = csv.writer(out) if out is not None else None
         if self.writer is not None:
             self.writer.writerow(
-                ["record", "line", "reason", *(escape_cell(c) for c in header_fields)]
+                ["record", position, "reason", *(escape_cell(c) for c in header_fields)]
             )
 
     def add(self, record: int, line: int, reason: str, fields: list[str]) -> None:

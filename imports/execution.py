@@ -122,6 +122,8 @@ def job_options(job: ImportJob) -> ImportOptions:
         delimiter=job.delimiter,
         validate_only=job.validate_only,
         strict=job.strict,
+        file_format=job.file_format,
+        sheet=job.sheet,
     )
 
 

@@ -2,8 +2,9 @@ from django import forms
 
 from imports.csv_records import COLUMNS
 from imports.pipeline import ENCODINGS
-from imports.uploads import DELIMITER_ALIASES, validate_upload
+from imports.uploads import ACCEPT, DELIMITER_ALIASES, file_format, validate_upload
 
+SHEET_NEEDS_WORKBOOK = "A sheet applies to Excel workbooks (.xlsx) only; leave it blank for a CSV."
 DELIMITER_CHOICES = [(",", "Comma ( , )"), (";", "Semicolon ( ; )"), ("tab", "Tab")]
 
 
@@ -12,16 +13,21 @@ class ImportUploadForm(forms.Form):
     columns = COLUMNS
 
     file = forms.FileField(
-        label="CSV file",
+        label="CSV file or Excel workbook",
         allow_empty_file=True,  # clean_file says what to do about an empty file
-        help_text="Header row with sku and name; description and active are optional.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.tsv,.txt,text/csv"}),
+        help_text="Header row with sku and name; description and active are optional. "
+        "A workbook (.xlsx) is read from its first sheet unless you name one.",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
     encoding = forms.ChoiceField(
         label="Encoding", choices=list(ENCODINGS.items()), initial="utf-8",
         help_text="UTF-8 with or without BOM unless the file came from an older Excel.",
     )  # fmt: skip
     delimiter = forms.ChoiceField(label="Delimiter", choices=DELIMITER_CHOICES, initial=",")
+    sheet = forms.CharField(
+        label="Sheet", required=False, max_length=255,
+        help_text="Workbooks only: the sheet to read (blank: the first one).",
+    )  # fmt: skip
     validate_only = forms.BooleanField(
         label="Validate only", required=False,
         help_text="Check everything and report what would change, without changing the catalogue.",
@@ -39,6 +45,14 @@ class ImportUploadForm(forms.Form):
     def clean_delimiter(self) -> str:
         return DELIMITER_ALIASES[self.cleaned_data["delimiter"]]
 
+    def clean(self):
+        data = super().clean() or {}
+        uploaded = data.get("file")
+        if data.get("sheet", "").strip() and uploaded and file_format(uploaded.name) != "xlsx":
+            self.add_error("sheet", SHEET_NEEDS_WORKBOOK)
+        return data
+
     def options(self) -> dict:
         data = self.cleaned_data
-        return {name: data[name] for name in ("encoding", "delimiter", "validate_only", "strict")}
+        names = ("encoding", "delimiter", "validate_only", "strict", "sheet")
+        return {name: data[name] for name in names}

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Now
 
+from imports.uploads import file_format
+
 # The counts of a run, in the order pages and payloads show them: columns of ImportJob below
 # and fields of imports.pipeline.ImportResult with the same names.
 COUNT_FIELDS = ("rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged")
@@ -49,6 +51,9 @@ class ImportJob(models.Model):
 
     encoding = models.CharField(max_length=16, default="utf-8")
     delimiter = models.CharField(max_length=1, default=",")
+    # An .xlsx workbook's sheet to read; blank: the first. (Encoding and delimiter apply to
+    # CSV files only; the format follows the file's name, imports.uploads.file_format.)
+    sheet = models.CharField(max_length=255, blank=True, default="")
     validate_only = models.BooleanField(default=False)
     strict = models.BooleanField(default=False)
     # The validate-only job whose stored file and options this job imports ("Import this
@@ -159,6 +164,10 @@ class ImportJob(models.Model):
         if self.status == self.Status.FAILED:
             return f"Import failed: {self.error or 'unknown error'}"
         return ""
+
+    @property
+    def file_format(self) -> str:
+        return file_format(self.original_name)
 
     @property
     def delimiter_label(self) -> str:

@@ -133,6 +133,7 @@ from .staging import (
     create_staging,
     drop_staging,
 )
+from .workbook_records import WorkbookRows
 
 PHASES = tuple(ImportJob.Phase.values)  # in the order they run
 
@@ -150,6 +151,10 @@ class ImportOptions:
     delimiter: str = ","
     validate_only: bool = False
     strict: bool = False
+    # imports.uploads.FILE_FORMATS: "csv", or "xlsx" (read by imports.workbook_records;
+    # encoding and delimiter do not apply, `sheet` names the sheet, "" for the first).
+    file_format: str = "csv"
+    sheet: str = ""
 
 
 @dataclass(frozen=True)
@@ -261,11 +266,11 @@ def run_import(
     `on_validated` is called once validation ends, when the report is complete and before
     the merge takes any lock on the catalogue (the caller stores the report then). With
     `job_id`, the products created and updated are recorded as that job's change set."""
-    if options.encoding not in ENCODINGS:
+    if options.file_format == "csv" and options.encoding not in ENCODINGS:
         raise ImportFailed(
             f"unsupported encoding {options.encoding!r}: choose one of {', '.join(ENCODINGS)}"
         )
-    if options.delimiter not in DELIMITERS:
+    if options.file_format == "csv" and options.delimiter not in DELIMITERS:
         raise ImportFailed(
             f"unsupported delimiter {options.delimiter!r}: choose comma, semicolon or tab"
         )
@@ -283,12 +288,11 @@ def run_import(
 
 def _import(cursor, source, options, report, result, tracker, on_validated, job_id) -> None:
     tracker.enter("parsing")
-    lines = DecodedLines(source, options.encoding)
-    reader = csv_reader(lines, options.delimiter)
+    lines, reader = _open_records(source, options)
     header_fields = _read_header_fields(reader)
     header = read_header(header_fields)
     result.unknown_columns = header.unknown_columns
-    rejections = RejectionReport(report, header_fields)
+    rejections = RejectionReport(report, header_fields, position=lines.position)
     create_staging(cursor)
 
     tracker.enter("validating")
@@ -332,6 +336,16 @@ def _import(cursor, source, options, report, result, tracker, on_validated, job_
     tracker.close_phase()
 
 
+def _open_records(source: BinaryIO, options: ImportOptions):
+    """(lines, reader): what tracks position, bytes read and the text flags the checks
+    read, and the iterator of records (lists of str). One object for a workbook."""
+    if options.file_format == "xlsx":
+        rows = WorkbookRows(source, sheet=options.sheet)
+        return rows, rows
+    lines = DecodedLines(source, options.encoding)
+    return lines, csv_reader(lines, options.delimiter)
+
+
 def _read_header_fields(reader) -> list[str]:
     try:
         for fields in reader:
@@ -367,7 +381,7 @@ def _stream_records(cursor, reader, lines, header, rejections, options, result, 
                     line = previous_line_end + 1
                     rejections.add(record_no, line, reason, fields)
                     if not first_rejection:
-                        first_rejection = f"record {record_no}, line {line}: {reason}"
+                        first_rejection = f"record {record_no}, {lines.position} {line}: {reason}"
                 previous_line_end = line_end
                 if record_no % RECORDS_PER_BATCH == 0:
                     _send(staging, batch, lines, strict and rows_rejected > 0)

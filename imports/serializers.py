@@ -5,9 +5,10 @@ from rest_framework import serializers
 
 from imports import progress
 from imports.event_data import Counts
+from imports.forms import SHEET_NEEDS_WORKBOOK
 from imports.models import COUNT_FIELDS, ImportJob
 from imports.pipeline import ENCODINGS
-from imports.uploads import DELIMITER_ALIASES, validate_upload
+from imports.uploads import DELIMITER_ALIASES, file_format, validate_upload
 
 
 class LiveProgressSerializer(serializers.Serializer):
@@ -47,7 +48,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         model = ImportJob
         fields = [
             "id", "status", "phase", "original_name", "size", "source",
-            "encoding", "delimiter", "validate_only", "strict",
+            "encoding", "delimiter", "sheet", "validate_only", "strict",
             *COUNT_FIELDS,
             "counts", "unknown_columns", "durations", "error", "error_report_url",
             "cancel_requested", "attempts", "created_by", "created_at", "started_at",
@@ -89,14 +90,26 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportJobCreateSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=True)
+    file = serializers.FileField(
+        allow_empty_file=True, help_text="A CSV (.csv, .tsv, .txt) or an Excel workbook (.xlsx)."
+    )
     encoding = serializers.ChoiceField(choices=list(ENCODINGS), default="utf-8")
     delimiter = serializers.ChoiceField(
         choices=list(DELIMITER_ALIASES), default=",",
         help_text='",", ";", or a tab ("\\t" or "tab").',
     )  # fmt: skip
+    sheet = serializers.CharField(
+        default="", allow_blank=True, max_length=255,
+        help_text="An .xlsx workbook's sheet to read (default: the first); CSV files: leave out.",
+    )  # fmt: skip
     validate_only = serializers.BooleanField(default=False)
     strict = serializers.BooleanField(default=False)
+
+    def validate(self, data: dict) -> dict:
+        uploaded = data.get("file")
+        if data.get("sheet", "").strip() and uploaded and file_format(uploaded.name) != "xlsx":
+            raise serializers.ValidationError({"sheet": [SHEET_NEEDS_WORKBOOK]})
+        return data
 
     def validate_file(self, uploaded):
         try:

@@ -142,6 +142,7 @@ def _option_fields(options: dict) -> dict:
         "delimiter": options.get("delimiter") or ",",
         "validate_only": bool(options.get("validate_only")),
         "strict": bool(options.get("strict")),
+        "sheet": options.get("sheet") or "",
     }
 
 

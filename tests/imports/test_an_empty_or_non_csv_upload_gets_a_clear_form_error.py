@@ -15,8 +15,11 @@ def post(client, name: str, content: bytes):
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("empty.csv", b"", "“empty.csv” is empty. Choose a CSV file with a header row"),
-        ("catalogue.xlsx", b"PK\x03\x04rest", "“catalogue.xlsx” is not a CSV file"),
+        ("empty.csv", b"", "“empty.csv” is empty. Choose a CSV file or an .xlsx workbook"),
+        ("catalogue.xls", b"\xd0\xcf\x11\xe0rest", "(an .xls workbook: save it as .xlsx)"),
+        ("catalogue.pdf", b"%PDF-1.7", "“catalogue.pdf” is not a CSV file or an Excel workbook"),
+        ("catalogue.xlsx", b"sku,name\na,b\n", "“catalogue.xlsx” is not an Excel workbook"),
+        ("locked.xlsx", b"\xd0\xcf\x11\xe0rest", "looks like an old Excel workbook, not an"),
         ("catalogue.csv", b"PK\x03\x04rest", "looks like a ZIP archive or an Excel"),
         ("manual.csv", b"%PDF-1.7", "looks like a PDF document"),
     ],

@@ -1,5 +1,7 @@
 """python manage.py import_products FILE [--dry-run] [--strict] [--encoding E] [--delimiter D]
-[--queue]
+[--sheet NAME] [--queue]
+
+FILE is a CSV, or an Excel workbook (.xlsx: its first sheet, or --sheet NAME).
 
 Without --queue the import runs in this process (the same pipeline, heartbeat and outcome
 recording as the worker), with a progress bar on stderr and a summary on stdout. It is
@@ -24,14 +26,17 @@ from acme.lib import queues
 from imports import execution, progress, services
 from imports.models import ImportJob
 from imports.pipeline import ENCODINGS
-from imports.uploads import DELIMITER_ALIASES
+from imports.uploads import DELIMITER_ALIASES, file_format
 
 FOLLOW_POLL_SECONDS = 0.25
 QUEUED_HINT_SECONDS = 15
 
 
 class Command(BaseCommand):
-    help = "Import a product CSV into the catalogue (in this process, or --queue for the worker)."
+    help = (
+        "Import a product CSV or .xlsx workbook into the catalogue (in this process, or --queue "
+        "for the worker)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="path of the CSV file")
@@ -45,6 +50,8 @@ class Command(BaseCommand):
                             help="file encoding (default utf-8, BOM tolerated)")  # fmt: skip
         parser.add_argument("--delimiter", default=",",
                             help='field delimiter: "," (default), ";" or "tab"')  # fmt: skip
+        parser.add_argument("--sheet", default="",
+                            help="an .xlsx sheet to read (default: the first)")  # fmt: skip
         parser.add_argument(
             "--queue", action="store_true",
             help="store the file, run it on the Celery worker and follow its progress",
@@ -64,7 +71,10 @@ class Command(BaseCommand):
             "delimiter": delimiter,
             "validate_only": opts["dry_run"],
             "strict": opts["strict"],
+            "sheet": opts["sheet"],
         }
+        if opts["sheet"].strip() and file_format(path) != "xlsx":
+            raise CommandError("--sheet applies to Excel workbooks (.xlsx) only")
         run = self._run_on_worker if opts["queue"] else self._run_here
         job = run(path, options)
         self._summarise(job)

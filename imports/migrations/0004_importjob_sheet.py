@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("imports", "0002_requeue_and_retention"),
+        ("imports", "0003_change_sets"),
     ]
 
     operations = [

@@ -1,4 +1,4 @@
-"""Totals and pages for lists of up to millions of products, without slow scans.
+"""Totals for lists of up to millions of products, without slow scans; the paginator using them.
 
 Counting: a list is counted exactly up to EXACT_COUNT_LIMIT rows (`SELECT count(*) FROM (...
 LIMIT n+1)`, which stops early however broad the filter); beyond that the total is
@@ -8,111 +8,107 @@ PostgreSQL's estimate:
 26/50-70 ms for the whole table, 61/120-170 ms for active=true and 250-275/430-760 ms for a
 common word in descriptions or the search; the count capped at 1,001 takes 0.2-6/0.3-18 ms.
 
-Fetching a page (CataloguePaginator.page):
-- a filtered list with at most EXACT_COUNT_LIMIT matches is read through its filter's index
-  (bitmap scan) and sorted: bounded work. The planner would otherwise often walk the sort index
-  and filter row by row, hoping to meet 25 matches early; when the matches cluster in sort
-  order (name contains "michael", sorted by name) that walked 340,000 rows: 2 s.
-- a filtered list with more matches first tries the planner's plan for PLAN_TIMEOUT (with that
-  many matches, walking the sort index usually meets 25 of them within a few hundred rows:
-  "the" in descriptions, 1 ms), then the bitmap-and-sort plan (clustered matches: "michael"
-  in names sorted by name, 12,000 matches, ~40-70 ms).
-- a page deep in the list (offset > DEEP_OFFSET) past the middle is read backwards from the end
-  (`ORDER BY ... DESC LIMIT n OFFSET total - top`), so the last page costs what page 1 does.
+Caching: a filtered list's count (a common word: 7-19 ms for the capped count) and the exact
+total a deep page needs (21-70 ms for the whole table) are kept in the cache (Redis) with the
+PostgreSQL snapshot they were computed in (`pg_current_snapshot()`, read in the same statement
+as the count). A request whose statement sees the same snapshot sees exactly the same rows, so
+the stored count is its count: no write can be missed, however recent. Any committed write
+anywhere on the server changes the snapshot, so after a write the next request counts again.
+Paging through one filter's results, or many people opening the same list, counts once. A
+request that has itself written (a transaction id assigned) neither reads nor stores.
+
+Pages are read by products/page_plans.py.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
+import logging
 from functools import cached_property
 
+from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db import OperationalError, connections, transaction
+from django.db import connections
 from django.db.models import QuerySet
 
-from acme.lib import pg_errors
+from products import page_plans
+
+logger = logging.getLogger(__name__)
 
 EXACT_COUNT_LIMIT = 1_000
-DEEP_OFFSET = 10_000
-PLAN_TIMEOUT = "10ms"
+CACHE_SECONDS = 300
+_SNAPSHOT_SQL = "SELECT pg_current_snapshot()::text, pg_current_xact_id_if_assigned() IS NULL"
 
 
-def _planner_estimate(queryset: QuerySet) -> int:
-    sql, params = queryset.order_by().query.sql_with_params()
+def _cache_key(kind: str, sql: str, params: tuple) -> str:
+    digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    return f"products:count:{kind}:{digest}"
+
+
+def _cache_get(key: str):
+    try:
+        return cache.get(key)
+    except Exception:  # the cache is an optimisation: without Redis, count
+        logger.warning("count cache unavailable", exc_info=True)
+        return None
+
+
+def _cache_set(key: str, value) -> None:
+    try:
+        cache.set(key, value, CACHE_SECONDS)
+    except Exception:
+        logger.warning("count cache unavailable", exc_info=True)
+
+
+def _counted_in_snapshot(queryset: QuerySet, limit: int | None, kind: str) -> int:
+    """count(*) of `queryset` (capped at `limit` rows), served from the cache when this
+    statement's snapshot is the one it was computed in (module notes)."""
+    inner = queryset.order_by().values("pk")
+    if limit is not None:
+        inner = inner[:limit]
+    sql, params = inner.query.sql_with_params()
+    key = _cache_key(kind, sql, params)
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    if isinstance(plan, str):
-        plan = json.loads(plan)
-    return int(plan[0]["Plan"]["Plan Rows"])
-
-
-def _table_estimate(queryset: QuerySet) -> int:
-    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(_SNAPSHOT_SQL)
+        snapshot, read_only = cursor.fetchone()
+        if read_only:
+            cached = _cache_get(key)
+            if cached is not None and cached[0] == snapshot:
+                return cached[1]
         cursor.execute(
-            "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-            [queryset.model._meta.db_table],
+            f"SELECT pg_current_snapshot()::text, (SELECT count(*) FROM ({sql}) AS listed)",
+            params,
         )
-        row = cursor.fetchone()
-    return int(row[0]) if row else -1
+        snapshot, total = cursor.fetchone()
+    if read_only:
+        _cache_set(key, (snapshot, total))
+    return int(total)
+
+
+def exact_count(queryset: QuerySet) -> int:
+    """The exact number of rows `queryset` matches (a full count, cached per snapshot)."""
+    return _counted_in_snapshot(queryset, None, "exact")
 
 
 def estimated_count(queryset: QuerySet) -> tuple[int, bool]:
     """(total, exact): exact up to EXACT_COUNT_LIMIT, else an estimate above the limit."""
-    capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+    if not queryset.query.has_filters():
+        # The first 1,001 rows of the table: cheaper than the cache's round trips.
+        capped = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
+    else:
+        capped = _counted_in_snapshot(queryset, EXACT_COUNT_LIMIT + 1, "capped")
     if capped <= EXACT_COUNT_LIMIT:
         return capped, True
     if queryset.query.has_filters():
-        estimate = _planner_estimate(queryset)
+        estimate = page_plans.planner_estimate(queryset)
     else:
-        estimate = _table_estimate(queryset)
+        estimate = page_plans.table_estimate(queryset)
     return max(estimate, EXACT_COUNT_LIMIT + 1), False
-
-
-FILTER_INDEX_PLAN = "SET LOCAL enable_indexscan = off"  # bitmap scans of the filter's index
-
-
-def _read(queryset: QuerySet, bottom: int, top: int, *, setting: str) -> list:
-    """Rows [bottom:top) read under a planner `setting`, undone afterwards by rolling back to a
-    savepoint, so a caller's transaction (ATOMIC_REQUESTS, tests) never inherits it."""
-    using = queryset.db
-    with transaction.atomic(using=using):
-        savepoint = transaction.savepoint(using=using)
-        try:
-            with connections[using].cursor() as cursor:
-                cursor.execute(setting)
-            return list(queryset[bottom:top])
-        finally:
-            transaction.savepoint_rollback(savepoint, using=using)
-
-
-def fetch_page(queryset: QuerySet, bottom: int, top: int, *, few_matches: bool) -> list:
-    """Rows [bottom:top) of `queryset`, choosing a plan that stays bounded (module notes)."""
-    if bottom >= DEEP_OFFSET:
-        total = queryset.count()
-        if bottom >= total:
-            return []
-        if bottom > total // 2:
-            top = min(top, total)
-            return list(reversed(queryset.reverse()[total - top : total - bottom]))
-        return list(queryset[bottom:top])
-    if not queryset.query.has_filters():
-        return list(queryset[bottom:top])
-    if few_matches:
-        return _read(queryset, bottom, top, setting=FILTER_INDEX_PLAN)
-    try:
-        return _read(
-            queryset, bottom, top, setting=f"SET LOCAL statement_timeout = '{PLAN_TIMEOUT}'"
-        )
-    except OperationalError as error:
-        if not pg_errors.is_query_canceled(error):
-            raise
-    return _read(queryset, bottom, top, setting=FILTER_INDEX_PLAN)
 
 
 class CataloguePaginator(Paginator):
     """Django's paginator with `count` from estimated_count() (`count_is_exact` tells which)
-    and pages read by fetch_page()."""
+    and pages read by page_plans.fetch_page()."""
 
     count_is_exact = True
 
@@ -123,21 +119,35 @@ class CataloguePaginator(Paginator):
         total, self.count_is_exact = estimated_count(self.object_list)
         return total
 
+    def _fetch(self, bottom: int, top: int) -> list:
+        queryset = self.object_list
+        assert isinstance(queryset, QuerySet)
+        known = "count" in self.__dict__
+        return page_plans.fetch_page(
+            queryset,
+            bottom,
+            top,
+            matches=self.count if known else None,
+            exact=self.count_is_exact if known else False,
+            total=lambda: exact_count(queryset),
+        )
+
     def page(self, number):
         if not isinstance(self.object_list, QuerySet):
             return super().page(number)
         if str(number) == "1" and "count" not in self.__dict__ and not self.orphans:
             # A short first page is the whole result: its length is the count, so a search
             # that finds a few products reads their index once, not twice.
-            rows = fetch_page(self.object_list, 0, self.per_page, few_matches=False)
+            rows = self._fetch(0, self.per_page)
             if len(rows) < self.per_page:
                 self.__dict__["count"] = len(rows)
                 self.count_is_exact = True
-                return Page(rows, 1, self)
+            else:
+                self.count  # noqa: B018 - a full first page is kept; the pager needs the count
+            return Page(rows, 1, self)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        rows = fetch_page(self.object_list, bottom, top, few_matches=self.count_is_exact)
-        return Page(rows, number, self)
+        return Page(self._fetch(bottom, top), number, self)

@@ -45,6 +45,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import bench_db  # the bench helper beside this script
@@ -59,6 +60,8 @@ BASELINE_SPEEDUP = 3.0  # every scenario at least this many times faster than th
 RSS_GROWTH = 0.10  # peak RSS at any size within this share of the run's smallest size
 BASELINE_BATCH = 5000
 DISK_SAMPLE_SECONDS = 0.5
+STATEMENTS_ENV = "BENCH_IMPORT_STATEMENTS"  # set by --statements for the import's children
+STATEMENT_CHARS = 70
 
 
 # ---------------------------------------------------------------- children (one import each)
@@ -85,8 +88,21 @@ def child_pipeline(path: str) -> dict:
             steps[current[0]] = steps.get(current[0], 0.0) + now - current[1]
         current[:] = [progress.step if progress else None, now]
 
+    statements: dict[str, float] = {}
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            text = " ".join(sql.split())[:STATEMENT_CHARS]
+            statements[text] = statements.get(text, 0.0) + time.perf_counter() - began
+
+    from django.db import connection
+
+    wrapper = connection.execute_wrapper(timed) if os.environ.get(STATEMENTS_ENV) else nullcontext()
     started = time.perf_counter()
-    with open(path, "rb") as source:
+    with wrapper, open(path, "rb") as source:
         result = run_import(
             source=source,
             options=ImportOptions(),
@@ -98,6 +114,7 @@ def child_pipeline(path: str) -> dict:
     return {
         "seconds": ended - started,
         "steps": {step: seconds for step, seconds in steps.items() if step is not None},
+        "statements": statements,
         "created": result.created,
         "updated": result.updated,
         "unchanged": result.unchanged,
@@ -350,6 +367,11 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="measure each size N times")
     parser.add_argument("--index-floor-runs", type=int, default=2)
+    parser.add_argument(
+        "--statements",
+        action="store_true",
+        help="also time every SQL statement of our imports (where the merge's time goes)",
+    )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument(
         "--drop-indexes",
@@ -375,6 +397,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     url = args.database_url or bench_db.server_url("acme_bench_imports")
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": os.environ.get("DEBUG", "true")}
+    if args.statements:
+        env[STATEMENTS_ENV] = "1"
     bench_db.ensure_database(url, env)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     scenarios = [s for s in args.scenarios.split(",") if s]
@@ -498,7 +522,7 @@ def median_run(repeats: list[dict]) -> dict:
         figures = dict(first)
         for field in ("seconds", "peak_rss_mb"):
             figures[field] = statistics.median(r["results"][key][field] for r in repeats)
-        for part in ("durations", "steps"):
+        for part in ("durations", "steps", "statements"):
             if part in first:
                 figures[part] = {
                     name: statistics.median(r["results"][key][part].get(name, 0) for r in repeats)
@@ -544,6 +568,9 @@ def print_table(rows: int, run: dict, scenarios: list[str]) -> None:
                 f"  {'':9} merge steps: "
                 + "; ".join(f"{step} {seconds:.2f}" for step, seconds in ours["steps"].items())
             )
+        slowest = sorted(ours.get("statements", {}).items(), key=lambda item: -item[1])[:8]
+        for statement, seconds in slowest:
+            print(f"  {'':9} {seconds:6.2f} s  {statement}")
         if "disk" in ours:
             disk = ours["disk"]
             print(

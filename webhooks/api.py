@@ -17,8 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from acme.lib.api_schema import error_response
+from webhooks import health, services
 from webhooks import recovery as recovery_module
-from webhooks import services
 from webhooks.filters import DeliveryFilter
 from webhooks.models import Delivery, Recovery, WebhookEndpoint
 from webhooks.permissions import EndpointPermissions
@@ -38,6 +38,22 @@ class WebhookEndpointViewSet(viewsets.ModelViewSet):
     filterset_fields = ["enabled"]
     search_fields = ["url", "description"]
     ordering_fields = ["url", "created_at", "updated_at"]
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """Endpoints, each with its `health` (last 24 h, last success and failure), read for
+        the whole page at once from the health rollups, never from the delivery tables."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        endpoints = (
+            list(page) if page is not None else list(self.filter_queryset(self.get_queryset()))
+        )
+        context = {
+            **self.get_serializer_context(),
+            "health_by_endpoint": health.for_endpoints([endpoint.pk for endpoint in endpoints]),
+        }
+        data = self.get_serializer_class()(endpoints, many=True, context=context).data
+        if page is None:
+            return Response(data)
+        return self.get_paginated_response(data)
 
     def perform_create(self, serializer):
         serializer.instance = services.endpoint_create(**serializer.validated_data)

@@ -33,7 +33,7 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from urllib3.util.timeout import Timeout
 
-from webhooks import alerts, backlog, delivery_metrics, ratelimit
+from webhooks import alerts, backlog, delivery_metrics, health, ratelimit
 from webhooks.deadline import Deadline, install
 from webhooks.endpoint_locks import share_endpoint
 from webhooks.events import enqueue_after_commit
@@ -288,18 +288,18 @@ def attempt(delivery: Delivery) -> None:
 
 @transaction.atomic
 def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> None:
-    """Store the attempt and move the delivery (and, when final, its endpoint) on."""
+    """Store the attempt, move the delivery (and, when final, its endpoint) on, and add the
+    attempt to its endpoint's health rollup (last: see webhooks.health)."""
     _relaxed_commit()
     if not share_endpoint(delivery.endpoint_id):
         logger.info("delivery %s: its endpoint was deleted while it was sent", delivery.id)
         return
-    endpoint = delivery.endpoint
     error = outcome.error
     if not error and not outcome.success and outcome.status_code is not None:
         error = f"HTTP {outcome.status_code}"
     DeliveryAttempt.objects.create(
         delivery=delivery,
-        endpoint=endpoint,
+        endpoint=delivery.endpoint,
         attempted_at=attempted_at,
         status_code=outcome.status_code,
         duration_ms=outcome.duration_ms,
@@ -310,6 +310,25 @@ def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> N
     delivery.last_status_code = outcome.status_code
     delivery.last_duration_ms = outcome.duration_ms
     delivery.last_error = error[:MAX_ERROR_LENGTH]
+    ended = _move_on(delivery, outcome, error=error)
+    health.record_attempts(
+        [
+            health.Attempted(
+                endpoint_id=delivery.endpoint_id,
+                attempted_at=attempted_at,
+                success=outcome.success,
+                duration_ms=outcome.duration_ms,
+                error=error,
+                ended=None if delivery.is_test else ended,
+            )
+        ]
+    )
+
+
+def _move_on(delivery: Delivery, outcome: Outcome, *, error: str) -> str | None:
+    """After an attempt: finish the delivery or schedule its retry; returns the final status
+    it reached (None while it will be retried)."""
+    endpoint = delivery.endpoint
     if outcome.success:
         _finish(delivery, Delivery.Status.SUCCEEDED)
         # (Skipped when the endpoint had no failures as loaded a moment ago: the hot path.)
@@ -317,11 +336,11 @@ def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> N
             WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
                 consecutive_failures=0
             )
-        return
+        return Delivery.Status.SUCCEEDED
     if outcome.status_code == 410 and not delivery.is_test:
         _finish(delivery, Delivery.Status.FAILED)
         alerts.disable_endpoint(endpoint.pk, reason="The receiver answered 410 Gone.")
-        return
+        return Delivery.Status.FAILED
     if (
         outcome.retryable
         and not delivery.is_test
@@ -333,12 +352,13 @@ def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> N
             wait = base * random.uniform(1 - JITTER, 1 + JITTER)
         delivery.retries += 1
         _schedule(delivery, wait)
-        return
+        return None
     _finish(delivery, Delivery.Status.FAILED)
     if not delivery.is_test:
         if outcome.retryable:  # a failure worth retrying, but the schedule is used up
             alerts.delivery_exhausted(delivery, error=error)
         count_failure(endpoint, last_error=error)
+    return Delivery.Status.FAILED
 
 
 def _schedule(delivery: Delivery, wait_seconds: float) -> None:

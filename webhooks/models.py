@@ -233,3 +233,53 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.id} of delivery {self.delivery_id}"
+
+
+class EndpointHealth(models.Model):
+    """What one endpoint's receiver answered during one time bucket (webhooks.health writes and
+    reads these rollups, so the endpoints list never reads the deliveries or their attempts).
+    Deleted with the delivery history (webhooks.retention)."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # The bucket's start: attempted_at rounded down to webhooks.health.BUCKET.
+    bucket_start = models.DateTimeField()
+    # HTTP attempts (a retried delivery counts each) and those not answered 2xx.
+    attempts = models.PositiveIntegerField(default=0)
+    attempts_failed = models.PositiveIntegerField(default=0)
+    # Deliveries an attempt of this bucket ended (test deliveries are not counted).
+    deliveries_succeeded = models.PositiveIntegerField(default=0)
+    deliveries_failed = models.PositiveIntegerField(default=0)
+    # Attempts per response-time slot: webhooks.health.LATENCY_BOUNDS_MS, then one overflow.
+    latency_counts = ArrayField(models.PositiveIntegerField(), default=list)
+
+    class Meta:
+        verbose_name_plural = "endpoint health"
+        constraints = [
+            # The writer's upsert target; also serves the list's window sums
+            # (`WHERE endpoint_id = ANY(%s) AND bucket_start > %s`). No other index: the
+            # writer's updates stay HOT.
+            models.UniqueConstraint(
+                fields=["endpoint", "bucket_start"], name="endpoint_health_bucket"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"health of endpoint {self.endpoint_id} from {self.bucket_start:%Y-%m-%d %H:%M}"
+
+
+class EndpointLastResult(models.Model):
+    """An endpoint's last success and last failure (webhooks.health): one row per endpoint
+    that got an attempt, read by its primary key; kept as long as the endpoint."""
+
+    endpoint = models.OneToOneField(
+        WebhookEndpoint, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    # Why the last failure failed ("HTTP 503", "Timed out", ...).
+    last_failure_error = models.CharField(max_length=500, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"last results of endpoint {self.endpoint_id}"

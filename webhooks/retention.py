@@ -1,5 +1,6 @@
 """How long delivery history is kept: finished deliveries (and their attempts) older than
-WEBHOOKS_DELIVERY_RETENTION_DAYS are deleted by beat, a batch at a time."""
+WEBHOOKS_DELIVERY_RETENTION_DAYS are deleted by beat, a batch at a time, and so are the
+endpoints' health rollups (webhooks.health) of that age."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from acme.lib.batched_delete import DEFAULT_BATCH_SIZE, delete_in_batches
-from webhooks.models import Delivery
+from webhooks.models import Delivery, EndpointHealth
 
 
 def deliveries_delete_expired(*, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
@@ -22,4 +23,14 @@ def deliveries_delete_expired(*, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
         status__in=Delivery.FINAL_STATUSES,
         completed_at__lt=timezone.now() - timedelta(days=days),
     )
+    return delete_in_batches(expired, batch_size=batch_size)
+
+
+def health_delete_expired(*, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
+    """Delete the health rollups of buckets older than the retention period (0 days keeps
+    them); an endpoint's last success and failure (EndpointLastResult) stay with it."""
+    days = settings.WEBHOOKS_DELIVERY_RETENTION_DAYS
+    if not days:
+        return 0
+    expired = EndpointHealth.objects.filter(bucket_start__lt=timezone.now() - timedelta(days=days))
     return delete_in_batches(expired, batch_size=batch_size)

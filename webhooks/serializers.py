@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from webhooks import permissions
+from webhooks import health, permissions
 from webhooks.forms import MAX_RATE_LIMIT
 from webhooks.models import (
     ROTATION_OVERLAP_HOURS_DEFAULT,
@@ -17,6 +18,49 @@ from webhooks.models import (
 from webhooks.recovery import MAX_WINDOW, check_window
 from webhooks.targets import TargetRefused, check_url
 
+_WINDOW_HOURS = int(health.WINDOW.total_seconds() // 3600)
+
+
+class EndpointHealthSerializer(serializers.Serializer):
+    """The endpoint's last 24 hours (from its health rollups, in 5-minute buckets: the window
+    is 24 h to 24 h 5 min long), and its last success and failure."""
+
+    deliveries = serializers.IntegerField(
+        help_text=f"Deliveries that ended in the last {_WINDOW_HOURS} h (succeeded, or failed for "
+        "good), test deliveries aside."
+    )
+    deliveries_failed = serializers.IntegerField(
+        help_text="Of those, how many failed for good (retries exhausted, 410, other 4xx...)."
+    )
+    attempts = serializers.IntegerField(
+        help_text=f"Requests sent to the endpoint in the last {_WINDOW_HOURS} h; every retry "
+        "and test counts."
+    )
+    attempts_failed = serializers.IntegerField(help_text="Of those, how many did not get a 2xx.")
+    success_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="The share of those requests answered 2xx, 0 to 1; null without requests.",
+    )
+    p50_ms = serializers.IntegerField(
+        allow_null=True,
+        help_text="Median response time in ms, estimated from a histogram (bounds: "
+        f"{', '.join(map(str, health.LATENCY_BOUNDS_MS))} ms): it lies in the same bucket as "
+        "the true value; null without requests.",
+    )
+    p95_ms = serializers.IntegerField(
+        allow_null=True, help_text="95th percentile of the response time in ms, estimated likewise."
+    )
+    last_success_at = serializers.DateTimeField(
+        allow_null=True, help_text="When a request was last answered 2xx."
+    )
+    last_failure_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a request last failed (no 2xx, or no answer).",
+    )
+    last_failure_error = serializers.CharField(
+        help_text='Why it failed: "HTTP 503", "Timed out", "Connection failed: ..."'
+    )
+
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     events = serializers.ListField(
@@ -27,6 +71,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         help_text="The signing secret (read-only; rotate it with `rotate-secret`). Null unless "
         "the caller may change the endpoint: whoever holds it can forge deliveries."
     )
+    health = serializers.SerializerMethodField()
 
     class Meta:
         model = WebhookEndpoint
@@ -44,6 +89,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "consecutive_failures",
             "last_exhausted_at",
             "last_exhausted_error",
+            "health",
             "created_at",
             "updated_at",
         ]
@@ -59,6 +105,15 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(EndpointHealthSerializer)
+    def get_health(self, endpoint: WebhookEndpoint) -> dict:
+        """From `health_by_endpoint` in the context (a page's, read at once by the list), else
+        read for this endpoint alone."""
+        found = self.context.get("health_by_endpoint")
+        if found is None or endpoint.pk not in found:
+            found = health.for_endpoints([endpoint.pk])
+        return EndpointHealthSerializer(found.get(endpoint.pk, health.Health())).data
 
     def get_secret(self, endpoint: WebhookEndpoint) -> str | None:
         request = self.context.get("request")

@@ -35,8 +35,12 @@ def send_due_deliveries() -> int:
 
 @shared_task(name="webhooks.tasks.delete_expired_deliveries", ignore_result=True)
 def delete_expired_deliveries(batch_size: int = DEFAULT_BATCH_SIZE) -> int:
-    """Beat: delete finished deliveries (and attempts) past WEBHOOKS_DELIVERY_RETENTION_DAYS."""
+    """Beat: delete finished deliveries (and attempts), and the endpoints' health rollups,
+    past WEBHOOKS_DELIVERY_RETENTION_DAYS."""
     deleted = retention.deliveries_delete_expired(batch_size=batch_size)
     if deleted:
         logger.info("deleted %s webhook deliveries past their retention", deleted)
+    rollups = retention.health_delete_expired(batch_size=batch_size)
+    if rollups:
+        logger.info("deleted %s webhook health rollups past their retention", rollups)
     return deleted

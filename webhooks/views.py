@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from acme.lib.pages import PAGE_SIZES, page_size, safe_next_url, wants_json
-from webhooks import alerts, permissions, recovery, services
+from webhooks import alerts, health, permissions, recovery, services
 from webhooks.forms import EndpointForm, RecoverForm, RotateSecretForm
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
@@ -51,19 +51,18 @@ def delivery_result(delivery: Delivery) -> dict:
 @require_GET
 @permission_required(permissions.VIEW, raise_exception=True)
 def endpoint_list(request: HttpRequest) -> HttpResponse:
-    latest = DeliveryAttempt.objects.filter(endpoint=OuterRef("pk")).order_by("-attempted_at")
-    endpoints = WebhookEndpoint.objects.annotate(
-        last_attempt_at=Subquery(latest.values("attempted_at")[:1]),
-        last_status_code=Subquery(latest.values("status_code")[:1]),
-        last_success=Subquery(latest.values("success")[:1]),
-        last_error=Subquery(latest.values("error")[:1]),
+    page = Paginator(WebhookEndpoint.objects.all(), page_size(request)).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(endpoints, page_size(request)).get_page(request.GET.get("page"))
+    # Health from the rollups only (webhooks.health), never from the delivery tables.
+    found = health.for_endpoints([endpoint.pk for endpoint in page.object_list])
+    rows = [(endpoint, found.get(endpoint.pk, health.Health())) for endpoint in page.object_list]
     return render(
         request,
         "webhooks/list.html",
-        {"page_obj": page, "endpoints": page.object_list, "page_sizes": PAGE_SIZES,
-         "page_size": page_size(request), "notices": alerts.notices()},
+        {"page_obj": page, "rows": rows, "page_sizes": PAGE_SIZES,
+         "page_size": page_size(request), "notices": alerts.notices(),
+         "health_window_hours": int(health.WINDOW.total_seconds() // 3600)},
     )  # fmt: skip
 
 

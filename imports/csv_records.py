@@ -1,7 +1,9 @@
 """Reading an uploaded CSV as a stream of checked records.
 
 `DecodedLines` turns a binary stream into text lines, one bounded chunk at a time, and knows
-the line number where decoding broke. `read_header` matches the header row. `RecordChecker`
+the line number where decoding broke (a UTF-16 file is transcoded to UTF-8 on the way).
+`COLUMNS` lists the catalogue fields a file may give and their rules; imports.column_mapping
+matches them to the header row. `make_record_checker`
 turns one parsed record into either a clean `(sku, name, description, active)` tuple or a
 rejection reason. `RejectionReport` writes rejected records as a CSV safe to open in a
 spreadsheet. The orchestration (and the COPY) lives in `imports.pipeline`.
@@ -9,30 +11,32 @@ spreadsheet. The orchestration (and the COPY) lives in `imports.pipeline`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import BinaryIO, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from products.formula_escaping import ESCAPE, escape_cell, unescape_cell
 from products.models import max_length
 from products.text_rules import MULTI_LINE_FORBIDDEN_BYTES, control_character_problem
 
-# Python codec for each encoding the user can pick (the values of pipeline.ENCODINGS' keys).
-PYTHON_CODECS = {"utf-8": "utf-8", "cp1252": "cp1252", "latin-1": "latin-1"}
-ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "cp1252 (Windows-1252)", "latin-1": "latin-1"}
-UTF8_BOM = b"\xef\xbb\xbf"
+from .detection import DELIMITERS, ENCODINGS, UTF8_BOM
+
+if TYPE_CHECKING:
+    from .column_mapping import Header
+
 # Byte order marks of encodings this importer does not read (longest first: UTF-32 LE's
-# starts like UTF-16 LE's).
+# starts like UTF-16 LE's), and of UTF-16, read only when it is the file's encoding.
 FOREIGN_BOMS = (
     (b"\xff\xfe\x00\x00", "UTF-32"),
     (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
 )
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 SAVE_AS_UTF8 = "save it as UTF-8 (in Excel: CSV UTF-8) and import it again"
+CHOOSE_UTF16 = "choose UTF-16 (or automatic detection) as its encoding"
 # Every byte but the control characters a description may not hold (products.text_rules):
 # deleting these from a chunk leaves only forbidden ones, in one pass in C.
 _ALLOWED_BYTES = bytes(b for b in range(256) if b not in MULTI_LINE_FORBIDDEN_BYTES)
@@ -48,6 +52,9 @@ class Column:
     required: bool
     if_missing: str  # the file has no such column
     if_empty: str  # the column is there, the cell is empty (after trimming, for sku and name)
+    # Other names a header gives this column, suggested for it in this order after its own
+    # name (imports.column_mapping compares them ignoring case, spacing, "_" and "-").
+    aliases: tuple[str, ...] = ()
 
 
 # The rule for every optional column, now and later: a column the file does not have is never
@@ -55,32 +62,46 @@ class Column:
 # staging table such a value is NULL (NOT_GIVEN below); imports.staging.MERGED_VALUES says
 # how the merge keeps the stored one.
 COLUMNS = (
-    Column("sku", True, "the file is refused", "the record is rejected"),
-    Column("name", True, "the file is refused", "the record is rejected"),
     Column(
-        "description",
-        False,
+        "sku", True, "the file is refused", "the record is rejected",
+        aliases=("product code", "item number", "item code", "item no", "article",
+                 "article number", "article no", "part number", "product id", "code"),
+    ),
+    Column(
+        "name", True, "the file is refused", "the record is rejected",
+        aliases=("product name", "title", "product title", "item name", "product"),
+    ),
+    Column(
+        "description", False,
         "descriptions are kept; a new product gets an empty one",
         "the description is cleared",
+        aliases=("details", "long description", "product description", "desc", "body"),
     ),
     Column(
-        "active",
-        False,
+        "active", False,
         "flags are kept; a new product is active",
         "the flag is kept; a new product is active",
+        aliases=("status", "enabled", "is active", "published"),
     ),
-)
+)  # fmt: skip
 REQUIRED_COLUMNS = tuple(column.name for column in COLUMNS if column.required)
 KNOWN_COLUMNS = tuple(column.name for column in COLUMNS)
 FIELD_LIMITS = {field: max_length(field) for field in REQUIRED_COLUMNS}
+# How an active cell may say yes or no (compared ignoring case and surrounding spaces).
+ACTIVE_SPELLINGS = (
+    ("true", "false"),
+    ("1", "0"),
+    ("yes", "no"),
+    ("y", "n"),
+    ("active", "inactive"),
+    ("enabled", "disabled"),
+)
 ACTIVE_VALUES = {
-    "true": True,
-    "1": True,
-    "yes": True,
-    "false": False,
-    "0": False,
-    "no": False,
+    spelling: value
+    for pair in ACTIVE_SPELLINGS
+    for spelling, value in zip(pair, (True, False), strict=True)
 }
+ACTIVE_SPELLINGS_TEXT = ", ".join("/".join(pair) for pair in ACTIVE_SPELLINGS)
 # The csv module refuses longer fields; an unclosed quote is the usual cause.
 MAX_FIELD_CHARS = 1024 * 1024
 # A value the file does not give (no such column; an empty active cell), NULL in staging.
@@ -104,13 +125,15 @@ class DecodedLines:
     position = "line"
 
     def __init__(self, source: BinaryIO, encoding: str, *, chunk_bytes: int = 1 << 20):
-        if encoding not in PYTHON_CODECS:
+        if encoding not in ENCODINGS:
             raise InvalidFile(
-                f"unsupported encoding {encoding!r}: choose one of {', '.join(PYTHON_CODECS)}"
+                f"unsupported encoding {encoding!r}: choose one of {', '.join(ENCODINGS)}"
             )
         self.source = source
         self.encoding = encoding
-        self.codec = PYTHON_CODECS[encoding]
+        # A transcoded file (UTF-16) is cut and decoded as the UTF-8 it is turned into.
+        self.transcoded = ENCODINGS[encoding].transcode
+        self.codec = "utf-8" if self.transcoded else ENCODINGS[encoding].codec
         self.chunk_bytes = chunk_bytes
         self.bytes_read = 0
         self.lines_decoded = 0  # lines fully decoded so far (LF, CRLF or lone CR)
@@ -131,20 +154,25 @@ class DecodedLines:
         pending = b""
         first = True
         read = self.source.read
+        transcoder = (
+            codecs.getincrementaldecoder(ENCODINGS[self.encoding].codec)()
+            if self.transcoded
+            else None
+        )
         while True:
             block = read(self.chunk_bytes)
             if not block:
+                if transcoder is not None:
+                    pending += self._transcode(transcoder, b"", pending, final=True)
                 break
             self.bytes_read += len(block)
             if first:
+                self._check_byte_order_mark(block)
+            if transcoder is not None:
+                block = self._transcode(transcoder, block, pending, final=False)
+            if first:
                 first = False
-                for bom, name in FOREIGN_BOMS:
-                    if block.startswith(bom):
-                        raise InvalidFile(
-                            f"the file is {name} (it starts with a {name} byte order mark), "
-                            f"which this importer does not read; {SAVE_AS_UTF8}"
-                        )
-                if self.encoding == "utf-8" and block.startswith(UTF8_BOM):
+                if self.codec == "utf-8" and block.startswith(UTF8_BOM):
                     block = block[len(UTF8_BOM) :]
             data = pending + block if pending else block
             cut = _after_last_line_break(data)
@@ -161,12 +189,38 @@ class DecodedLines:
         if pending:
             yield self._decode(pending)
 
+    def _check_byte_order_mark(self, block: bytes) -> None:
+        for bom, name in FOREIGN_BOMS:
+            if block.startswith(bom):
+                raise InvalidFile(
+                    f"the file is {name} (it starts with a {name} byte order mark), "
+                    f"which this importer does not read; {SAVE_AS_UTF8}"
+                )
+        if not self.transcoded and block.startswith(UTF16_BOMS):
+            raise InvalidFile(
+                "the file is UTF-16 (it starts with a UTF-16 byte order mark), not "
+                f"{ENCODINGS[self.encoding].label}; {CHOOSE_UTF16}, or {SAVE_AS_UTF8}"
+            )
+
+    def _transcode(self, transcoder, block: bytes, pending: bytes, *, final: bool) -> bytes:
+        """The next bytes of a UTF-16 file as UTF-8 (a character cut at the block's end
+        waits in the decoder for the next block)."""
+        try:
+            return transcoder.decode(block, final=final).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = self.lines_decoded + _line_breaks(pending) + 1
+            label = ENCODINGS[self.encoding].label
+            raise InvalidFile(
+                f"line {line} or the few after it: not valid {label} ({exc.reason}); "
+                "choose the file's encoding and import it again"
+            ) from None
+
     def _decode(self, data: bytes) -> io.StringIO:
         try:
             text = data.decode(self.codec)
         except UnicodeDecodeError as exc:
             line = self.lines_decoded + _line_breaks(data[: exc.start]) + 1
-            label = ENCODING_LABELS[self.encoding]
+            label = ENCODINGS[self.encoding].label
             raise InvalidFile(
                 f"line {line}: not valid {label} (byte 0x{data[exc.start]:02x}); "
                 "choose the file's encoding and import it again"
@@ -197,51 +251,6 @@ def _line_breaks(data: bytes) -> int:
     if not carriage_returns:
         return data.count(b"\n")
     return data.count(b"\n") + carriage_returns - data.count(b"\r\n")
-
-
-@dataclass(frozen=True)
-class Header:
-    field_count: int
-    sku: int
-    name: int
-    description: int | None
-    active: int | None
-    unknown_columns: list[str]
-
-
-def read_header(fields: list[str]) -> Header:
-    """Match header cells case-insensitively, surrounding whitespace ignored, any order."""
-    positions: dict[str, int] = {}
-    unknown: list[str] = []
-    for index, cell in enumerate(fields):
-        if "\x00" in cell:
-            # UTF-16 or UTF-32 without a byte order mark reads as text full of NULs.
-            raise InvalidFile(
-                f"the header's column {index + 1} holds NUL bytes: the file is probably "
-                f"UTF-16 or UTF-32 without a byte order mark, or not a text file; {SAVE_AS_UTF8}"
-            )
-        column = cell.strip().lower()
-        if column in KNOWN_COLUMNS:
-            if column in positions:
-                raise InvalidFile(f"the header names the column {column} twice")
-            positions[column] = index
-        else:
-            unknown.append(cell.strip())
-    missing = [column for column in REQUIRED_COLUMNS if column not in positions]
-    if missing:
-        plural = "s" if len(missing) > 1 else ""
-        raise InvalidFile(
-            f"missing required column{plural}: {', '.join(missing)} "
-            f"(the header must name sku and name; found: {', '.join(c.strip() for c in fields)})"
-        )
-    return Header(
-        field_count=len(fields),
-        sku=positions["sku"],
-        name=positions["name"],
-        description=positions.get("description"),
-        active=positions.get("active"),
-        unknown_columns=unknown,
-    )
 
 
 def make_record_checker(header: Header, rows: list[str], lines: DecodedLines):
@@ -294,7 +303,7 @@ def make_record_checker(header: Header, rows: list[str], lines: DecodedLines):
             if cell:
                 code = active_codes.get(cell.lower())
                 if code is None:
-                    return f"active must be true/false, 1/0 or yes/no, not {cell!r}"
+                    return f"active must be one of {ACTIVE_SPELLINGS_TEXT}, not {cell!r}"
                 active = code
         saw_control = lines.saw_control
         # Without a tab or another control character in the file, a record spanning lines
@@ -337,7 +346,9 @@ class RejectionReport:
 
 
 def csv_reader(lines: DecodedLines, delimiter: str):
-    if delimiter not in (",", ";", "\t"):
-        raise InvalidFile(f"unsupported delimiter {delimiter!r}: choose comma, semicolon or tab")
+    if delimiter not in DELIMITERS:
+        raise InvalidFile(
+            f"unsupported delimiter {delimiter!r}: choose comma, semicolon, tab or pipe"
+        )
     csv.field_size_limit(MAX_FIELD_CHARS)
     return csv.reader(iter(lines), delimiter=delimiter, quotechar='"', doublequote=True)

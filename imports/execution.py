@@ -124,6 +124,7 @@ def job_options(job: ImportJob) -> ImportOptions:
         strict=job.strict,
         file_format=job.file_format,
         sheet=job.sheet,
+        mapping=dict(job.mapping or {}),
     )
 
 

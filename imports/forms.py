@@ -1,29 +1,63 @@
 from django import forms
 
-from imports.csv_records import COLUMNS
-from imports.pipeline import ENCODINGS
-from imports.uploads import ACCEPT, DELIMITER_ALIASES, file_format, validate_upload
+from imports.column_mapping import MappingError, parse_mapping
+from imports.csv_records import ACTIVE_SPELLINGS_TEXT, COLUMNS
+from imports.detection import (
+    AUTO,
+    DELIMITER_ALIASES,
+    DELIMITER_CHOICES,
+    DETECTION_BYTES,
+    ENCODING_CHOICES,
+)
+from imports.uploads import ACCEPT, file_format, validate_upload
 
 SHEET_NEEDS_WORKBOOK = "A sheet applies to Excel workbooks (.xlsx) only; leave it blank for a CSV."
-DELIMITER_CHOICES = [(",", "Comma ( , )"), (";", "Semicolon ( ; )"), ("tab", "Tab")]
 
 
-class ImportUploadForm(forms.Form):
+class FileSettingsForm(forms.Form):
+    """How the file is read and which column feeds each field: the upload and its preview."""
+
     # The file's columns and what the import does with each, for the page's help.
     columns = COLUMNS
+    active_spellings = ACTIVE_SPELLINGS_TEXT
+    preview_bytes = DETECTION_BYTES
 
+    encoding = forms.ChoiceField(
+        label="Encoding", choices=ENCODING_CHOICES, initial=AUTO, required=False,
+        help_text="CSV files: detected from the start of the file unless you choose one.",
+    )  # fmt: skip
+    delimiter = forms.ChoiceField(
+        label="Delimiter", choices=DELIMITER_CHOICES, initial=AUTO, required=False
+    )
+    # A JSON object field -> column (or null), written by the page's script from the
+    # mapping the preview shows; empty: every field is suggested from the header.
+    mapping = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_encoding(self) -> str:
+        return self.cleaned_data["encoding"] or AUTO
+
+    def clean_delimiter(self) -> str:
+        return DELIMITER_ALIASES[self.cleaned_data["delimiter"] or AUTO]
+
+    def clean_mapping(self) -> dict:
+        try:
+            return parse_mapping(self.cleaned_data["mapping"])
+        except MappingError as exc:
+            raise forms.ValidationError(str(exc), code="mapping") from None
+
+    def settings(self) -> dict:
+        data = self.cleaned_data
+        return {name: data[name] for name in ("encoding", "delimiter", "mapping")}
+
+
+class ImportUploadForm(FileSettingsForm):
     file = forms.FileField(
         label="CSV file or Excel workbook",
         allow_empty_file=True,  # clean_file says what to do about an empty file
-        help_text="Header row with sku and name; description and active are optional. "
+        help_text="A header row naming the columns; the preview shows how they are read. "
         "A workbook (.xlsx) is read from its first sheet unless you name one.",
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
     )
-    encoding = forms.ChoiceField(
-        label="Encoding", choices=list(ENCODINGS.items()), initial="utf-8",
-        help_text="UTF-8 with or without BOM unless the file came from an older Excel.",
-    )  # fmt: skip
-    delimiter = forms.ChoiceField(label="Delimiter", choices=DELIMITER_CHOICES, initial=",")
     sheet = forms.CharField(
         label="Sheet", required=False, max_length=255,
         help_text="Workbooks only: the sheet to read (blank: the first one).",
@@ -37,13 +71,12 @@ class ImportUploadForm(forms.Form):
         help_text="Any rejected record fails the whole import.",
     )  # fmt: skip
 
+    field_order = ["file", "encoding", "delimiter", "sheet", "validate_only", "strict", "mapping"]
+
     def clean_file(self):
         uploaded = self.cleaned_data["file"]
         validate_upload(uploaded)
         return uploaded
-
-    def clean_delimiter(self) -> str:
-        return DELIMITER_ALIASES[self.cleaned_data["delimiter"]]
 
     def clean(self):
         data = super().clean() or {}
@@ -54,5 +87,13 @@ class ImportUploadForm(forms.Form):
 
     def options(self) -> dict:
         data = self.cleaned_data
-        names = ("encoding", "delimiter", "validate_only", "strict", "sheet")
-        return {name: data[name] for name in names}
+        names = ("validate_only", "strict", "sheet")
+        return {**self.settings(), **{name: data[name] for name in names}}
+
+
+class PreviewForm(FileSettingsForm):
+    """The first block of a file (the page's script sends no more) and the settings to try."""
+
+    file = forms.FileField(label="CSV file", allow_empty_file=True)
+
+    field_order = ["file", "encoding", "delimiter", "mapping"]

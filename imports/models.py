@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Now
 
+from imports.detection import AUTO, DELIMITERS, ENCODINGS
 from imports.uploads import file_format
 
 # The counts of a run, in the order pages and payloads show them: columns of ImportJob below
@@ -49,11 +50,16 @@ class ImportJob(models.Model):
     size = models.BigIntegerField(help_text="Size of the uploaded file in bytes.")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.WEB)
 
-    encoding = models.CharField(max_length=16, default="utf-8")
-    delimiter = models.CharField(max_length=1, default=",")
+    # As chosen (imports.detection: AUTO until the worker has read the file's first block),
+    # then as the file was read: the detected encoding and delimiter.
+    encoding = models.CharField(max_length=16, default=AUTO)
+    delimiter = models.CharField(max_length=8, default=AUTO)
     # An .xlsx workbook's sheet to read; blank: the first. (Encoding and delimiter apply to
     # CSV files only; the format follows the file's name, imports.uploads.file_format.)
     sheet = models.CharField(max_length=255, blank=True, default="")
+    # Catalogue field -> file column, or null: left out (imports.column_mapping). As
+    # requested (fields it does not name are suggested from the header), then as resolved.
+    mapping = models.JSONField(default=dict, blank=True)
     validate_only = models.BooleanField(default=False)
     strict = models.BooleanField(default=False)
     # The validate-only job whose stored file and options this job imports ("Import this
@@ -171,7 +177,33 @@ class ImportJob(models.Model):
 
     @property
     def delimiter_label(self) -> str:
-        return {",": "Comma", ";": "Semicolon", "\t": "Tab"}.get(self.delimiter, self.delimiter)
+        if self.delimiter == AUTO:
+            return "Detected"
+        return DELIMITERS.get(self.delimiter, self.delimiter)
+
+    @property
+    def encoding_label(self) -> str:
+        if self.encoding == AUTO:
+            return "Detected"
+        known = ENCODINGS.get(self.encoding)
+        return known.label if known else self.encoding
+
+    @property
+    def read_as_text(self) -> str:
+        """How a CSV is read: "cp1252 (Windows-1252), semicolon-separated"; AUTO until the
+        worker has detected it."""
+        encoding = "encoding detected" if self.encoding == AUTO else self.encoding_label
+        if self.delimiter == AUTO:
+            return f"{encoding}, delimiter detected"
+        return f"{encoding}, {self.delimiter_label.lower()}-separated"
+
+    @property
+    def mapping_text(self) -> str:
+        """The column each field comes from: "sku ← Product Code, description left out"."""
+        return ", ".join(
+            f"{field} ← {column}" if column else f"{field} left out"
+            for field, column in self.mapping.items()
+        )
 
 
 class ImportChange(models.Model):

@@ -7,21 +7,25 @@ set (imports.change_set), which the merge writes as it merges when given the job
 Steps (one transaction, on Django's default connection; a savepoint when the caller is
 already in a transaction):
 
-1. parsing: read the file as a stream of ~1 MB byte chunks, each cut after its last newline
-   and decoded on its own (UTF-8 with or without BOM, or the cp1252 / latin-1 the user
-   chose); a byte the encoding cannot decode fails the import naming its line; a UTF-16 or
-   UTF-32 byte order mark, or a header cell holding NUL (such a file without one), fails it
-   naming the encoding. The first non-blank record is the header: names matched
-   case-insensitively, trimmed, any order; `sku` and `name` required, `description` and
-   `active` optional (imports.csv_records.COLUMNS: a column the file lacks is never
-   written), others ignored and listed in `ImportResult.unknown_columns`. An empty file, or a
-   header without records, fails.
+1. parsing: the file's first block (imports.detection.DETECTION_BYTES) settles how it is
+   read: the encoding and delimiter chosen, or detected when AUTO (UTF-8 with or without BOM,
+   UTF-16, cp1252, latin-1; comma, semicolon, tab, pipe). Then the file is read as a stream
+   of ~1 MB byte chunks, each cut after its last newline and decoded on its own (a UTF-16
+   file is transcoded to UTF-8 first, chunk by chunk); a byte the encoding cannot decode
+   fails the import naming its line; a UTF-32 byte order mark, a UTF-16 one in a file read
+   as another encoding, or a header cell holding NUL (UTF-16 without one that was not
+   detected), fails it naming the encoding. The first non-blank record is the header: the
+   requested mapping names some fields' columns, the others are suggested (names and
+   aliases, case and spacing ignored: imports.column_mapping); `sku` and `name` required,
+   `description` and `active` optional (imports.csv_records.COLUMNS: a field the file lacks,
+   or the mapping leaves out, is never written), other columns ignored and listed in
+   `ImportResult.unknown_columns`. An empty file, or a header without records, fails.
 2. validating: the csv module (C) parses each record (quoted commas, doubled quotes and
    newlines are data; multi-line records are numbered by the line where they start). A
    record is rejected with its record number, line and reason when its field count differs
    from the header's, sku or name is empty after trimming, sku or name is longer than
    Product's max_length (csv_records.FIELD_LIMITS), a value holds a control character
-   (products.text_rules), or `active` is not true/false/1/0/yes/no. sku, name and
+   (products.text_rules), or `active` is not one of csv_records.ACTIVE_SPELLINGS. sku, name and
    description are unescaped first (products.formula_escaping), so an export imports back
    unchanged. Rejections go to the report CSV (record, line, reason, original fields,
    escaped the same way).
@@ -109,14 +113,15 @@ from typing import IO, BinaryIO
 
 from django.db import connection, transaction
 
+from .column_mapping import Mapping, read_header
 from .csv_records import (
     DecodedLines,
     InvalidFile,
     RejectionReport,
     csv_reader,
     make_record_checker,
-    read_header,
 )
+from .detection import AUTO, UnsupportedSetting, read_head, settle
 from .merge import (
     analyze_staging,
     apply_merge_settings,
@@ -137,9 +142,6 @@ from .workbook_records import WorkbookRows
 
 PHASES = tuple(ImportJob.Phase.values)  # in the order they run
 
-ENCODINGS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
-DELIMITERS = {",": "Comma", ";": "Semicolon", "\t": "Tab"}
-
 PROGRESS_INTERVAL_SECONDS = 0.25
 CANCEL_CHECK_INTERVAL_SECONDS = 0.2
 RECORDS_PER_BATCH = 2048
@@ -147,14 +149,16 @@ RECORDS_PER_BATCH = 2048
 
 @dataclass(frozen=True)
 class ImportOptions:
-    encoding: str = "utf-8"
-    delimiter: str = ","
+    encoding: str = AUTO  # imports.detection: a key of ENCODINGS, or AUTO
+    delimiter: str = AUTO  # a key of DELIMITERS, or AUTO
     validate_only: bool = False
     strict: bool = False
     # imports.uploads.FILE_FORMATS: "csv", or "xlsx" (read by imports.workbook_records;
     # encoding and delimiter do not apply, `sheet` names the sheet, "" for the first).
     file_format: str = "csv"
     sheet: str = ""
+    # Requested columns (imports.column_mapping): the fields it leaves unnamed are suggested.
+    mapping: Mapping = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,11 @@ class ImportResult:
     unknown_columns: list[str] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
     validate_only: bool = False
+    # How the file was read (detected or as chosen) and the columns each field came from;
+    # empty until the header was read.
+    encoding: str = ""
+    delimiter: str = ""
+    mapping: Mapping = field(default_factory=dict)
 
 
 class ImportFailed(Exception):
@@ -266,20 +275,12 @@ def run_import(
     `on_validated` is called once validation ends, when the report is complete and before
     the merge takes any lock on the catalogue (the caller stores the report then). With
     `job_id`, the products created and updated are recorded as that job's change set."""
-    if options.file_format == "csv" and options.encoding not in ENCODINGS:
-        raise ImportFailed(
-            f"unsupported encoding {options.encoding!r}: choose one of {', '.join(ENCODINGS)}"
-        )
-    if options.file_format == "csv" and options.delimiter not in DELIMITERS:
-        raise ImportFailed(
-            f"unsupported delimiter {options.delimiter!r}: choose comma, semicolon or tab"
-        )
     result = ImportResult(validate_only=options.validate_only)
     tracker = _Tracker(result, on_progress, should_cancel, bytes_total)
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             _import(cursor, source, options, report, result, tracker, on_validated, job_id)
-    except InvalidFile as exc:
+    except (InvalidFile, UnsupportedSetting) as exc:
         raise ImportFailed(str(exc), result) from None
     finally:
         tracker.close_phase()
@@ -288,10 +289,11 @@ def run_import(
 
 def _import(cursor, source, options, report, result, tracker, on_validated, job_id) -> None:
     tracker.enter("parsing")
-    lines, reader = _open_records(source, options)
+    lines, reader = _open_records(source, options, result)
     header_fields = _read_header_fields(reader)
-    header = read_header(header_fields)
+    header = read_header(header_fields, options.mapping)
     result.unknown_columns = header.unknown_columns
+    result.mapping = header.mapping
     rejections = RejectionReport(report, header_fields, position=lines.position)
     create_staging(cursor)
 
@@ -336,14 +338,19 @@ def _import(cursor, source, options, report, result, tracker, on_validated, job_
     tracker.close_phase()
 
 
-def _open_records(source: BinaryIO, options: ImportOptions):
+def _open_records(source: BinaryIO, options: ImportOptions, result: ImportResult):
     """(lines, reader): what tracks position, bytes read and the text flags the checks
-    read, and the iterator of records (lists of str). One object for a workbook."""
+    read, and the iterator of records (lists of str). One object for a workbook. A CSV's
+    encoding and delimiter are settled from its first block (chosen, or detected), and
+    recorded in `result`."""
     if options.file_format == "xlsx":
         rows = WorkbookRows(source, sheet=options.sheet)
         return rows, rows
-    lines = DecodedLines(source, options.encoding)
-    return lines, csv_reader(lines, options.delimiter)
+    head, source = read_head(source)
+    read_as = settle(head, encoding=options.encoding, delimiter=options.delimiter)
+    result.encoding, result.delimiter = read_as.encoding, read_as.delimiter
+    lines = DecodedLines(source, read_as.encoding)
+    return lines, csv_reader(lines, read_as.delimiter)
 
 
 def _read_header_fields(reader) -> list[str]:

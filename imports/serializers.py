@@ -4,11 +4,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from imports import progress
+from imports.column_mapping import MappingError, parse_mapping
+from imports.detection import AUTO, DELIMITER_ALIASES, ENCODINGS
 from imports.event_data import Counts
 from imports.forms import SHEET_NEEDS_WORKBOOK
 from imports.models import COUNT_FIELDS, ImportJob
-from imports.pipeline import ENCODINGS
-from imports.uploads import DELIMITER_ALIASES, file_format, validate_upload
+from imports.uploads import file_format, validate_upload
 
 
 class LiveProgressSerializer(serializers.Serializer):
@@ -48,7 +49,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         model = ImportJob
         fields = [
             "id", "status", "phase", "original_name", "size", "source",
-            "encoding", "delimiter", "sheet", "validate_only", "strict",
+            "encoding", "delimiter", "sheet", "mapping", "validate_only", "strict",
             *COUNT_FIELDS,
             "counts", "unknown_columns", "durations", "error", "error_report_url",
             "cancel_requested", "attempts", "created_by", "created_at", "started_at",
@@ -89,15 +90,53 @@ class ImportJobSerializer(serializers.ModelSerializer):
         return self._url("import-events", job)
 
 
-class ImportJobCreateSerializer(serializers.Serializer):
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"type": "string", "nullable": True},
+        "example": {"sku": "Product Code", "name": "Title", "description": None},
+    }
+)
+class MappingField(serializers.JSONField):
+    """A JSON object, or its text in a multipart form: field -> column name, or null."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("binary", True)  # multipart sends the object as text
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return parse_mapping(data)
+        except MappingError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+MAPPING_HELP = (
+    'Catalogue field -> file column, as a JSON object: {"sku": "Product Code", "description": '
+    "null}. null leaves the field out (never written); fields not named are suggested from "
+    "the header (names and known aliases)."
+)
+
+
+class FileSettingsSerializer(serializers.Serializer):
+    """How the file is read: the encoding and delimiter chosen, or `auto` to detect them
+    (CSV files), and the column each catalogue field comes from."""
+
+    encoding = serializers.ChoiceField(choices=[AUTO, *ENCODINGS], default=AUTO)
+    delimiter = serializers.ChoiceField(
+        choices=list(DELIMITER_ALIASES), default=AUTO,
+        help_text='"auto", ",", ";", "|", or a tab ("\\t" or "tab").',
+    )  # fmt: skip
+    mapping = MappingField(required=False, default=dict, help_text=MAPPING_HELP)
+
+    def validate_delimiter(self, value: str) -> str:
+        return DELIMITER_ALIASES[value]
+
+
+class ImportJobCreateSerializer(FileSettingsSerializer):
     file = serializers.FileField(
         allow_empty_file=True, help_text="A CSV (.csv, .tsv, .txt) or an Excel workbook (.xlsx)."
     )
-    encoding = serializers.ChoiceField(choices=list(ENCODINGS), default="utf-8")
-    delimiter = serializers.ChoiceField(
-        choices=list(DELIMITER_ALIASES), default=",",
-        help_text='",", ";", or a tab ("\\t" or "tab").',
-    )  # fmt: skip
     sheet = serializers.CharField(
         default="", allow_blank=True, max_length=255,
         help_text="An .xlsx workbook's sheet to read (default: the first); CSV files: leave out.",
@@ -117,6 +156,3 @@ class ImportJobCreateSerializer(serializers.Serializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
         return uploaded
-
-    def validate_delimiter(self, value: str) -> str:
-        return DELIMITER_ALIASES[value]

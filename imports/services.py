@@ -24,6 +24,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 
 from imports import progress
+from imports.detection import AUTO
 from imports.event_data import ImportEventData
 from imports.models import COUNT_FIELDS, ImportJob
 from webhooks.events import emit
@@ -138,8 +139,9 @@ def import_job_create_from_path(*, path: str, options: dict) -> ImportJob:
 
 def _option_fields(options: dict) -> dict:
     return {
-        "encoding": options.get("encoding") or "utf-8",
-        "delimiter": options.get("delimiter") or ",",
+        "encoding": options.get("encoding") or AUTO,
+        "delimiter": options.get("delimiter") or AUTO,
+        "mapping": options.get("mapping") or {},
         "validate_only": bool(options.get("validate_only")),
         "strict": bool(options.get("strict")),
         "sheet": options.get("sheet") or "",
@@ -185,6 +187,12 @@ def _apply_result(job: ImportJob, result) -> None:
     for field in COUNT_FIELDS:
         setattr(job, field, getattr(result, field))
     job.unknown_columns = [storable(column) for column in result.unknown_columns]
+    # How the file was read, once the worker read it (detected, or as chosen).
+    if result.encoding:
+        job.encoding, job.delimiter = result.encoding, result.delimiter
+    if result.mapping:
+        job.mapping = {field: storable(column) if column else None
+                       for field, column in result.mapping.items()}  # fmt: skip
     job.durations = {phase: round(seconds, 3) for phase, seconds in result.durations.items()}
 
 

@@ -23,8 +23,6 @@ BINARY_SIGNATURES = {
     b"%PDF": "a PDF document",
     b"\x1f\x8b": "a gzip archive",
 }
-# Delimiter values accepted from forms, the API and the command; "tab" spares users a raw tab.
-DELIMITER_ALIASES = {",": ",", ";": ";", "\t": "\t", "tab": "\t", "\\t": "\t"}
 
 
 def too_large_message(size: int) -> str:

@@ -75,7 +75,9 @@ def test_bad_arguments_are_command_errors(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         run(str(tmp_path / "missing.csv"))
     with pytest.raises(CommandError, match="unsupported delimiter"):
-        run(str(SAMPLE_CSV), "--delimiter", "|")
+        run(str(SAMPLE_CSV), "--delimiter", "x")
+    with pytest.raises(CommandError, match="unknown field 'price'"):
+        run(str(SAMPLE_CSV), "--map", "price=Price")
     assert not ImportJob.objects.exists()
 
 

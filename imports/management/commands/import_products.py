@@ -1,7 +1,10 @@
 """python manage.py import_products FILE [--dry-run] [--strict] [--encoding E] [--delimiter D]
-[--sheet NAME] [--queue]
+[--map FIELD=COLUMN ...] [--sheet NAME] [--queue]
 
-FILE is a CSV, or an Excel workbook (.xlsx: its first sheet, or --sheet NAME).
+FILE is a CSV, or an Excel workbook (.xlsx: its first sheet, or --sheet NAME). A CSV's
+encoding and delimiter are detected from its first block unless given; each
+`--map sku="Product Code"` names the column a catalogue field comes from (`--map
+description=` leaves it out: never written); fields not named are suggested from the header.
 
 Without --queue the import runs in this process (the same pipeline, heartbeat and outcome
 recording as the worker), with a progress bar on stderr and a summary on stdout. It is
@@ -24,9 +27,10 @@ from tqdm import tqdm
 
 from acme.lib import queues
 from imports import execution, progress, services
+from imports.column_mapping import MappingError, parse_map_options
+from imports.detection import AUTO, DELIMITER_ALIASES, ENCODINGS
 from imports.models import ImportJob
-from imports.pipeline import ENCODINGS
-from imports.uploads import DELIMITER_ALIASES, file_format
+from imports.uploads import file_format
 
 FOLLOW_POLL_SECONDS = 0.25
 QUEUED_HINT_SECONDS = 15
@@ -46,10 +50,17 @@ class Command(BaseCommand):
         )  # fmt: skip
         parser.add_argument("--strict", action="store_true",
                             help="any rejected record fails the whole import")  # fmt: skip
-        parser.add_argument("--encoding", default="utf-8", choices=list(ENCODINGS),
-                            help="file encoding (default utf-8, BOM tolerated)")  # fmt: skip
-        parser.add_argument("--delimiter", default=",",
-                            help='field delimiter: "," (default), ";" or "tab"')  # fmt: skip
+        parser.add_argument("--encoding", default=AUTO, choices=[AUTO, *ENCODINGS],
+                            help="file encoding (default: detected from the file)")  # fmt: skip
+        parser.add_argument(
+            "--delimiter", default=AUTO,
+            help='field delimiter: "auto" (default), ",", ";", "|" or "tab"',
+        )  # fmt: skip
+        parser.add_argument(
+            "--map", action="append", default=[], metavar="FIELD=COLUMN", dest="mapping",
+            help='the column a field comes from, e.g. --map sku="Product Code"; repeatable; '
+            '"--map description=" leaves the field out (its stored values are kept)',
+        )  # fmt: skip
         parser.add_argument("--sheet", default="",
                             help="an .xlsx sheet to read (default: the first)")  # fmt: skip
         parser.add_argument(
@@ -64,11 +75,16 @@ class Command(BaseCommand):
         delimiter = DELIMITER_ALIASES.get(opts["delimiter"].lower())
         if delimiter is None:
             raise CommandError(
-                f'unsupported delimiter {opts["delimiter"]!r}: use ",", ";" or "tab"'
+                f'unsupported delimiter {opts["delimiter"]!r}: use auto, ",", ";", "|" or "tab"'
             )
+        try:
+            mapping = parse_map_options(opts["mapping"])
+        except MappingError as exc:
+            raise CommandError(str(exc)) from None
         options = {
             "encoding": opts["encoding"],
             "delimiter": delimiter,
+            "mapping": mapping,
             "validate_only": opts["dry_run"],
             "strict": opts["strict"],
             "sheet": opts["sheet"],
@@ -173,6 +189,10 @@ class Command(BaseCommand):
             ("unchanged", job.unchanged),
         ):
             out(f"  {label:<18}{value:>12,}")
+        if job.file_format == "csv" and job.encoding != AUTO:
+            out(f"  read as           {job.read_as_text}")
+        if job.mapping:
+            out(f"  columns:          {job.mapping_text}")
         if job.unknown_columns:
             out(f"  ignored columns: {', '.join(job.unknown_columns)}")
         if job.durations:

@@ -44,3 +44,17 @@ def test_with_the_column_existing_products_take_the_files_flag(import_bytes):
     assert (imported.result.updated, imported.result.unchanged) == (2, 1)
     flags = dict(Product.objects.values_list("sku", "active"))
     assert flags == {"off": True, "on": False, "keep": False}
+
+
+@pytest.mark.django_db
+def test_every_common_spelling_of_yes_and_no_is_read(import_bytes):
+    yes = ["true", "1", "yes", "Y", "Active", "ENABLED"]
+    no = ["false", "0", "No", "n", "inactive", "Disabled"]
+    rows = [f"y{i},A,{cell}" for i, cell in enumerate(yes)]
+    rows += [f"n{i},A,{cell}" for i, cell in enumerate(no)]
+
+    imported = import_bytes("sku,name,status\n" + "\n".join(rows) + "\n")
+
+    assert (imported.result.created, imported.result.rows_rejected) == (12, 0)
+    flags = dict(Product.objects.values_list("sku", "active"))
+    assert flags == {**{f"y{i}": True for i in range(6)}, **{f"n{i}": False for i in range(6)}}

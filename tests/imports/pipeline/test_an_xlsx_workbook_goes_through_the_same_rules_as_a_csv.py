@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 
+from imports.csv_records import ACTIVE_SPELLINGS_TEXT
 from imports.pipeline import ImportFailed
 from products.models import Product
 from tests.support.workbooks import Formula, xlsx_bytes
@@ -42,7 +43,7 @@ def test_multi_line_cells_are_kept_and_rejections_name_record_and_row(import_byt
     assert [row[:3] for row in imported.report_rows[1:]] == [
         ["2", "4", "name contains the control character U+000A at position 5; remove it"],
         ["4", "6", "sku is empty"],
-        ["5", "7", "active must be true/false, 1/0 or yes/no, not 'maybe'"],
+        ["5", "7", f"active must be one of {ACTIVE_SPELLINGS_TEXT}, not 'maybe'"],
     ]
     assert products() == {
         "a-1": ("Alpha", "first line\nsecond line\nthird", True),

@@ -34,7 +34,8 @@ def test_unreadable_active_is_rejected(import_bytes):
     assert imported.report_rows[1][:3] == [
         "2",
         "3",
-        "active must be true/false, 1/0 or yes/no, not 'maybe'",
+        "active must be one of true/false, 1/0, yes/no, y/n, active/inactive, enabled/disabled, "
+        "not 'maybe'",
     ]
 
 

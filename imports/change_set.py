@@ -48,6 +48,8 @@ PRODUCTS = Product._meta.db_table
 COLUMNS = "job_id, kind, product_id, sku, before, after, product_updated_at"
 CREATED = ImportChange.Kind.CREATED.value
 UPDATED = ImportChange.Kind.UPDATED.value
+DEACTIVATED = ImportChange.Kind.DEACTIVATED.value
+DELETED = ImportChange.Kind.DELETED.value
 
 # The names of the columns an import writes whose value the staged row `s` leaves as it is
 # on product `p` (a text[] with NULL for each column that changes; `jsonb - text[]` drops the
@@ -144,6 +146,47 @@ WITH created AS ({insert_sql} RETURNING id, {", ".join(NEW_VALUES)}, updated_at)
 INSERT INTO {CHANGES} ({COLUMNS})
 SELECT %(job)s, '{CREATED}', id, sku, NULL, jsonb_build_object({written}), updated_at
 FROM created
+"""
+
+
+# Sync mode (imports.sync): `missing` is the SQL of the products the file does not name, each
+# row a whole product `p` (FOR UPDATE when it is written). `before` is the whole row, so a
+# revert puts it back as it was (with its id, for a deleted one); `product_updated_at` is
+# updated_at as the job leaves it (now() for a deactivated product; a deleted one has none).
+def deactivate_missing_recorded(missing: str) -> str:
+    return f"""
+WITH gone AS MATERIALIZED ({missing}),
+written AS (
+    UPDATE {PRODUCTS} AS p SET active = false, updated_at = now()
+    FROM gone WHERE p.id = gone.id
+    RETURNING p.id, p.sku, p.updated_at
+)
+INSERT INTO {CHANGES} ({COLUMNS})
+SELECT %(job)s, '{DEACTIVATED}', written.id, written.sku, gone.row,
+       jsonb_build_object('active', false), written.updated_at
+FROM written JOIN gone ON gone.id = written.id
+"""
+
+
+def delete_missing_recorded(missing: str) -> str:
+    return f"""
+WITH gone AS MATERIALIZED ({missing}),
+deleted AS (
+    DELETE FROM {PRODUCTS} AS p USING gone WHERE p.id = gone.id RETURNING p.id
+)
+INSERT INTO {CHANGES} ({COLUMNS})
+SELECT %(job)s, '{DELETED}', gone.id, gone.sku, gone.row, NULL, NULL
+FROM deleted JOIN gone ON gone.id = deleted.id
+"""
+
+
+def record_missing(missing: str, *, kind: str) -> str:
+    """Validate only: what a sync would do to `missing`, recorded without writing it."""
+    after = "jsonb_build_object('active', false)" if kind == DEACTIVATED else "NULL"
+    return f"""
+INSERT INTO {CHANGES} ({COLUMNS})
+SELECT %(job)s, '{kind}', gone.id, gone.sku, gone.row, {after}, gone.updated_at
+FROM ({missing}) AS gone
 """
 
 

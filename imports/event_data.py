@@ -18,6 +18,12 @@ class Counts(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+    deactivated = serializers.IntegerField(
+        help_text="Sync mode: active products the file does not name, deactivated."
+    )
+    deleted = serializers.IntegerField(
+        help_text="Sync mode: products the file does not name, deleted."
+    )
 
 
 class ImportEventData(Counts):

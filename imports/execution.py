@@ -125,6 +125,7 @@ def job_options(job: ImportJob) -> ImportOptions:
         file_format=job.file_format,
         sheet=job.sheet,
         mapping=dict(job.mapping or {}),
+        sync=job.sync,
     )
 
 

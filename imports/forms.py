@@ -9,8 +9,15 @@ from imports.detection import (
     DETECTION_BYTES,
     ENCODING_CHOICES,
 )
+from imports.models import ImportJob
 from imports.uploads import ACCEPT, file_format, validate_upload
 
+# Sync mode's warning, on the page and in the API's schema.
+SYNC_HELP = (
+    "Products the file does not name are deactivated, or deleted, in the same transaction "
+    "(revertible with the import). The file must then be complete and every record valid: "
+    "run Validate only first to see how many products a sync would deactivate or delete."
+)
 SHEET_NEEDS_WORKBOOK = "A sheet applies to Excel workbooks (.xlsx) only; leave it blank for a CSV."
 
 
@@ -70,8 +77,21 @@ class ImportUploadForm(FileSettingsForm):
         label="Strict", required=False,
         help_text="Any rejected record fails the whole import.",
     )  # fmt: skip
+    sync = forms.ChoiceField(
+        label="Sync mode", choices=ImportJob.Sync.choices, required=False,
+        help_text=SYNC_HELP,
+    )  # fmt: skip
 
-    field_order = ["file", "encoding", "delimiter", "sheet", "validate_only", "strict", "mapping"]
+    field_order = [
+        "file",
+        "encoding",
+        "delimiter",
+        "sheet",
+        "validate_only",
+        "strict",
+        "sync",
+        "mapping",
+    ]
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]
@@ -87,7 +107,7 @@ class ImportUploadForm(FileSettingsForm):
 
     def options(self) -> dict:
         data = self.cleaned_data
-        names = ("validate_only", "strict", "sheet")
+        names = ("validate_only", "strict", "sheet", "sync")
         return {**self.settings(), **{name: data[name] for name in names}}
 
 

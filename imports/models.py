@@ -7,7 +7,12 @@ from imports.uploads import file_format
 
 # The counts of a run, in the order pages and payloads show them: columns of ImportJob below
 # and fields of imports.pipeline.ImportResult with the same names.
-COUNT_FIELDS = ("rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged")
+# `deactivated` and `deleted`: the products a sync (imports.sync) wrote because the file does
+# not name them.
+COUNT_FIELDS = (
+    "rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged",
+    "deactivated", "deleted",
+)  # fmt: skip
 
 
 class ImportJob(models.Model):
@@ -40,6 +45,13 @@ class ImportJob(models.Model):
         REVERT = "revert", "Revert"
         DELETE_ALL = "delete_all", "Delete all"
 
+    class Sync(models.TextChoices):
+        """Sync mode (imports.sync): what happens to the products the file does not name."""
+
+        OFF = "", "Off: products not in the file are left as they are"
+        DEACTIVATE = "deactivate", "Deactivate products not in the file"
+        DELETE = "delete", "Delete products not in the file"
+
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.IMPORT)
@@ -62,6 +74,7 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict, blank=True)
     validate_only = models.BooleanField(default=False)
     strict = models.BooleanField(default=False)
+    sync = models.CharField(max_length=16, choices=Sync.choices, blank=True, default=Sync.OFF)
     # The validate-only job whose stored file and options this job imports ("Import this
     # file"); null for a job started from an upload.
     commit_of = models.ForeignKey(
@@ -87,6 +100,8 @@ class ImportJob(models.Model):
     created = models.BigIntegerField(default=0)
     updated = models.BigIntegerField(default=0)
     unchanged = models.BigIntegerField(default=0)
+    deactivated = models.BigIntegerField(default=0)
+    deleted = models.BigIntegerField(default=0)
     unknown_columns = models.JSONField(default=list, blank=True)
     durations = models.JSONField(default=dict, blank=True, help_text="Phase name -> seconds.")
 
@@ -159,16 +174,32 @@ class ImportJob(models.Model):
                 return (
                     f"Validation complete: would create {self.created:,}, update "
                     f"{self.updated:,}, {self.unchanged:,} unchanged, {self.rows_rejected:,} "
-                    "rejected. The catalogue was not changed."
+                    f"rejected{self._synced('would ')}. The catalogue was not changed."
                 )
             return (
                 f"Import complete: {self.created:,} created, {self.updated:,} updated, "
-                f"{self.unchanged:,} unchanged, {self.rows_rejected:,} rejected"
+                f"{self.unchanged:,} unchanged, {self.rows_rejected:,} rejected{self._synced()}"
             )
         if self.status == self.Status.CANCELLED:
             return self.error or "Import cancelled; the catalogue is unchanged."
         if self.status == self.Status.FAILED:
             return f"Import failed: {self.error or 'unknown error'}"
+        return ""
+
+    def _synced(self, would: str = "") -> str:
+        """What a sync did (or would do) to the products the file does not name."""
+        if self.sync == self.Sync.DEACTIVATE:
+            return (
+                f", {would}deactivate {self.deactivated:,}"
+                if would
+                else (f", {self.deactivated:,} deactivated (not in the file)")
+            )
+        if self.sync == self.Sync.DELETE:
+            return (
+                f", {would}delete {self.deleted:,}"
+                if would
+                else (f", {self.deleted:,} deleted (not in the file)")
+            )
         return ""
 
     @property

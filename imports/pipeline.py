@@ -45,6 +45,9 @@ already in a transaction):
    with the trigram indexes, the rolled-back merge it replaces cost tens of seconds).
    With a job id, each road records the products it creates and updates, with the values
    before and after (imports.change_set), validate only included.
+   Sync mode (imports.sync, opt-in): then, under the same lock, the products no staged
+   record names are deactivated or deleted (validate only: counted), each recorded in the
+   change set; a file with rejected records fails before the merge, as in strict mode.
 5. commit (validate only too: it wrote only its change set; the staging table is dropped
    explicitly, and with the transaction); strict mode
    fails before the merge if any record was rejected (the whole file is still checked, so
@@ -138,6 +141,7 @@ from .staging import (
     create_staging,
     drop_staging,
 )
+from .sync import count_missing, sync_catalogue
 from .workbook_records import WorkbookRows
 
 PHASES = tuple(ImportJob.Phase.values)  # in the order they run
@@ -159,6 +163,9 @@ class ImportOptions:
     sheet: str = ""
     # Requested columns (imports.column_mapping): the fields it leaves unnamed are suggested.
     mapping: Mapping = field(default_factory=dict)
+    # Sync mode (imports.sync, ImportJob.Sync): "" off, "deactivate" or "delete" the products
+    # the file does not name.
+    sync: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    deactivated: int = 0
+    deleted: int = 0
     unknown_columns: list[str] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
     validate_only: bool = False
@@ -303,10 +312,18 @@ def _import(cursor, source, options, report, result, tracker, on_validated, job_
     )
     if result.rows_read == 0:
         raise InvalidFile("the file has a header but no records")
-    if options.strict and result.rows_rejected:
+    if (options.strict or options.sync) and result.rows_rejected:
+        rejected = (
+            f"{result.rows_rejected} record{'s' if result.rows_rejected > 1 else ''} rejected "
+            f"(first: {first_rejection})"
+        )
+        if options.strict:
+            raise ImportFailed(f"strict mode: {rejected}", result)
         raise ImportFailed(
-            f"strict mode: {result.rows_rejected} record"
-            f"{'s' if result.rows_rejected > 1 else ''} rejected (first: {first_rejection})",
+            f"sync mode needs every record valid: {rejected}; the products of rejected records "
+            "are not in the file and would be "
+            f"{'deleted' if options.sync == ImportJob.Sync.DELETE else 'deactivated'}. Fix them "
+            "and import the file again",
             result,
         )
     tracker.check_cancel()
@@ -326,9 +343,22 @@ def _import(cursor, source, options, report, result, tracker, on_validated, job_
         counts = classify_staged(cursor, staged=staged, job_id=job_id)
     else:
         counts = merge_into_catalogue(cursor, staged=staged, on_step=tracker.step, job_id=job_id)
-        if (counts.created or counts.updated) and not counts.rebuilt:
-            tracker.step("bringing the search indexes up to date")
-            flush_gin_pending_lists(cursor)
+    synced = 0
+    if options.sync:
+        if options.validate_only:
+            synced = count_missing(cursor, mode=options.sync, job_id=job_id)
+        else:
+            what = "deleting" if options.sync == ImportJob.Sync.DELETE else "deactivating"
+            tracker.step(f"{what} the products the file does not name")
+            synced = sync_catalogue(cursor, mode=options.sync, job_id=job_id)
+        if options.sync == ImportJob.Sync.DELETE:
+            result.deleted = synced
+        else:
+            result.deactivated = synced
+    wrote = ((counts.created or counts.updated) and not counts.rebuilt) or synced
+    if wrote and not options.validate_only:
+        tracker.step("bringing the search indexes up to date")
+        flush_gin_pending_lists(cursor)
     result.created, result.updated, result.unchanged = (
         counts.created,
         counts.updated,

@@ -7,7 +7,7 @@ from imports import progress
 from imports.column_mapping import MappingError, parse_mapping
 from imports.detection import AUTO, DELIMITER_ALIASES, ENCODINGS
 from imports.event_data import Counts
-from imports.forms import SHEET_NEEDS_WORKBOOK
+from imports.forms import SHEET_NEEDS_WORKBOOK, SYNC_HELP
 from imports.models import COUNT_FIELDS, ImportJob
 from imports.uploads import file_format, validate_upload
 
@@ -49,7 +49,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         model = ImportJob
         fields = [
             "id", "status", "phase", "original_name", "size", "source",
-            "encoding", "delimiter", "sheet", "mapping", "validate_only", "strict",
+            "encoding", "delimiter", "sheet", "mapping", "validate_only", "strict", "sync",
             *COUNT_FIELDS,
             "counts", "unknown_columns", "durations", "error", "error_report_url",
             "cancel_requested", "attempts", "created_by", "created_at", "started_at",
@@ -143,6 +143,10 @@ class ImportJobCreateSerializer(FileSettingsSerializer):
     )  # fmt: skip
     validate_only = serializers.BooleanField(default=False)
     strict = serializers.BooleanField(default=False)
+    sync = serializers.ChoiceField(
+        choices=ImportJob.Sync.choices, default=ImportJob.Sync.OFF, allow_blank=True,
+        help_text=f"Deactivate or delete the products the file does not name. {SYNC_HELP}",
+    )  # fmt: skip
 
     def validate(self, data: dict) -> dict:
         uploaded = data.get("file")

@@ -145,6 +145,7 @@ def _option_fields(options: dict) -> dict:
         "validate_only": bool(options.get("validate_only")),
         "strict": bool(options.get("strict")),
         "sheet": options.get("sheet") or "",
+        "sync": options.get("sync") or ImportJob.Sync.OFF,
     }
 
 

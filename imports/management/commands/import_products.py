@@ -1,5 +1,5 @@
 """python manage.py import_products FILE [--dry-run] [--strict] [--encoding E] [--delimiter D]
-[--map FIELD=COLUMN ...] [--sheet NAME] [--queue]
+[--map FIELD=COLUMN ...] [--sheet NAME] [--sync deactivate|delete] [--queue]
 
 FILE is a CSV, or an Excel workbook (.xlsx: its first sheet, or --sheet NAME). A CSV's
 encoding and delimiter are detected from its first block unless given; each
@@ -64,6 +64,11 @@ class Command(BaseCommand):
         parser.add_argument("--sheet", default="",
                             help="an .xlsx sheet to read (default: the first)")  # fmt: skip
         parser.add_argument(
+            "--sync", choices=["deactivate", "delete"], default="",
+            help="sync mode: deactivate (or delete) the products the file does not name; "
+            "try it with --dry-run first to see how many",
+        )  # fmt: skip
+        parser.add_argument(
             "--queue", action="store_true",
             help="store the file, run it on the Celery worker and follow its progress",
         )  # fmt: skip
@@ -88,6 +93,7 @@ class Command(BaseCommand):
             "validate_only": opts["dry_run"],
             "strict": opts["strict"],
             "sheet": opts["sheet"],
+            "sync": opts["sync"],
         }
         if opts["sheet"].strip() and file_format(path) != "xlsx":
             raise CommandError("--sheet applies to Excel workbooks (.xlsx) only")
@@ -187,6 +193,8 @@ class Command(BaseCommand):
             (f"{would}created", job.created),
             (f"{would}updated", job.updated),
             ("unchanged", job.unchanged),
+            *(((f"{would}deactivated", job.deactivated),) if job.sync == "deactivate" else ()),
+            *(((f"{would}deleted", job.deleted),) if job.sync == "delete" else ()),
         ):
             out(f"  {label:<18}{value:>12,}")
         if job.file_format == "csv" and job.encoding != AUTO:

@@ -385,9 +385,13 @@ WEBHOOKS_TOTAL_TIMEOUT_SECONDS = env.float("WEBHOOKS_TOTAL_TIMEOUT_SECONDS", def
 WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS = env.int("WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS", default=60)
 # Finished deliveries and their attempts are deleted after this many days (0 keeps them).
 WEBHOOKS_DELIVERY_RETENTION_DAYS = env.float("WEBHOOKS_DELIVERY_RETENTION_DAYS", default=30.0)
-# Soft time limit of a webhook task (one attempt, or an endpoint's drain, which starts no
+# Soft time limit of a webhook task (a sending run, or an endpoint's drain; neither starts an
 # attempt it could not finish in time); must exceed connect + total timeout.
 WEBHOOKS_TASK_TIME_LIMIT_SECONDS = env.float("WEBHOOKS_TASK_TIME_LIMIT_SECONDS", default=120.0)
+# Deliveries a webhook worker process sends at once, each on a thread (webhooks.sender).
+WEBHOOKS_SENDER_THREADS = env.int("WEBHOOKS_SENDER_THREADS", default=16)
+if WEBHOOKS_SENDER_THREADS < 1:
+    raise ImproperlyConfigured("WEBHOOKS_SENDER_THREADS must be at least 1.")
 if (
     WEBHOOKS_TASK_TIME_LIMIT_SECONDS
     < WEBHOOKS_CONNECT_TIMEOUT_SECONDS + WEBHOOKS_TOTAL_TIMEOUT_SECONDS

@@ -1,21 +1,27 @@
 """Webhook delivery throughput, rate-limit windows and API latency under delivery load.
 
     DEBUG=true .venv/bin/python bench/webhooks_throughput.py [--events 10000] [--workers 2]
+        [--receivers 2] [--window 10] [--bite-events 2000] [--bite-limit 400]
 
 What it does (everything on this machine, loopback only):
 1. A bench database `acme_bench_webhooks` (BENCH_WEBHOOKS_DATABASE) on the app's PostgreSQL
    server (the embedded one under var/postgres by default), migrated and emptied; Redis db 9
    (BENCH_REDIS_URL) and queue `acme-bench-webhooks`, so running tests are not disturbed.
-2. A receiver process on 127.0.0.1 answering 204 and counting requests per endpoint (path) per
-   rate window (minute, same clock as the limiter's windows); an API server (gunicorn, 1 process,
-   4 threads) and N Celery worker processes (`--concurrency` pool processes each, default 1;
-   beat in the first).
+2. `--receivers` receiver processes on 127.0.0.1 answering 204; each counts requests per
+   endpoint (path) per rate window (`--window` seconds, WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS for
+   the workers too) by arrival time and by the signed `webhook-timestamp`, keeps every
+   `webhook-id` and a few requests to verify their signatures, and counts TCP connections.
+   An API server as `make run` serves it (1 uvicorn process, 4 threads).
 3. Baseline: `--probes` sequential PATCH /api/products/<id>/ with no delivery running.
-4. Throughput: `--events` product.created events (emit() in transactions of 200) to 4 endpoints
-   with a high limit; reports deliveries/s from the first emit to the last delivery, and the
-   PATCH latency again while those deliveries run.
-5. Limit bites: `--bite-events` events to 4 endpoints limited to `--bite-limit`/min; reports the
-   largest number any endpoint got in one window (must be <= the limit) and that none was lost.
+4. Run 1, throughput: `--events` product.created events (emit() in transactions of 200) to 4
+   endpoints with a limit that does not bite, emitted before the `--workers` Celery worker
+   processes start (`--concurrency` pool processes each, default 1; beat in the first); then
+   deliveries/s from the first attempt to the last recorded one, what the receivers got
+   (missing and duplicated webhook-ids against the delivery rows, connections, signatures),
+   and the PATCH latency measured back to back while the deliveries ran (p95 ratio to idle).
+5. Run 2, the limit bites: `--bite-events` events to 4 endpoints limited to `--bite-limit` per
+   window: every window's count per endpoint at the receivers (must be <= the limit), and
+   that none was lost or duplicated.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -45,21 +52,43 @@ RECEIVER = r"""
 import json, sys, threading, time
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-counts = defaultdict(lambda: defaultdict(int))
+WINDOW = int(sys.argv[2]) if len(sys.argv) > 2 else 60
 lock = threading.Lock()
+def fresh():
+    return {"arrived": defaultdict(lambda: defaultdict(int)),
+            "stamped": defaultdict(lambda: defaultdict(int)),
+            "ids": defaultdict(list), "samples": defaultdict(list), "connections": 0}
+state = fresh()
 class H(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("content-length") or 0))
-        window = int(time.time() // 60)
+    def setup(self):
+        super().setup()
         with lock:
-            counts[self.path][window] += 1
+            state["connections"] += 1
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        now = time.time()
+        stamp = int(self.headers.get("webhook-timestamp") or 0)
+        with lock:
+            # Per rate window: by arrival here, and by the signed webhook-timestamp (the
+            # second the worker started the attempt).
+            state["arrived"][self.path][int(now // WINDOW)] += 1
+            state["stamped"][self.path][stamp // WINDOW] += 1
+            state["ids"][self.path].append(self.headers.get("webhook-id", ""))
+            if len(state["samples"][self.path]) < 5:
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                state["samples"][self.path].append({"headers": headers, "body": body.decode()})
         self.send_response(204); self.send_header("content-length", "0"); self.end_headers()
     def do_GET(self):
         with lock:
-            body = json.dumps({p: dict(w) for p, w in counts.items()}).encode()
+            body = json.dumps(state).encode()
         self.send_response(200); self.send_header("content-length", str(len(body)))
         self.end_headers(); self.wfile.write(body)
+    def do_DELETE(self):
+        global state
+        with lock:
+            state = fresh()
+        self.send_response(204); self.send_header("content-length", "0"); self.end_headers()
     def log_message(self, *a): pass
 class S(ThreadingHTTPServer):
     daemon_threads = True
@@ -114,28 +143,62 @@ def wait_http(url: str, timeout: float = 60) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def latency_probe(api: str, token: str, product_id: int, count: int) -> list[float]:
-    """`count` sequential PATCHes of one product through the API; milliseconds each."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token}"
-    timings = []
-    for number in range(count):
+class LatencyProbe:
+    """Sequential PATCHes of one product through the API, milliseconds each: `count` of them,
+    or (`background`) as many as fit until stopped."""
+
+    def __init__(self, api: str, token: str, product_id: int) -> None:
+        self.url = f"{api}/api/products/{product_id}/"
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Token {token}"
+        self.timings: list[float] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run(self, count: int) -> list[float]:
+        timings = []
+        for number in range(count):
+            timings.append(self._one(number))
+        return timings
+
+    def _one(self, number: int) -> float:
         started = time.perf_counter()
-        response = session.patch(
-            f"{api}/api/products/{product_id}/", json={"name": f"Probe {number}"}, timeout=30
-        )
-        timings.append((time.perf_counter() - started) * 1000)
+        response = self.session.patch(self.url, json={"name": f"Probe {number}"}, timeout=30)
+        elapsed = (time.perf_counter() - started) * 1000
         response.raise_for_status()
-    return timings
+        return elapsed
+
+    def background(self) -> None:
+        def loop() -> None:
+            number = 0
+            while not self._stop.is_set():
+                self.timings.append(self._one(number))
+                number += 1
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> list[float]:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        return self.timings
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[max(0, round(len(ordered) * share) - 1)]
 
 
 def describe(timings: list[float]) -> str:
     ordered = sorted(timings)
-    p95 = ordered[max(0, round(len(ordered) * 0.95) - 1)]
     return (
-        f"p50 {statistics.median(ordered):6.1f} ms  p95 {p95:6.1f} ms  max {ordered[-1]:6.1f} ms"
-        f"  (n={len(ordered)})"
+        f"p50 {statistics.median(ordered):6.1f} ms  p95 {percentile(ordered, 0.95):6.1f} ms"
+        f"  max {ordered[-1]:6.1f} ms  (n={len(ordered)})"
     )
+
+
+def load() -> str:
+    return "load average " + " / ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def emit_events(count: int, *, batch: int = 200) -> float:
@@ -158,6 +221,7 @@ def wait_settled(total: int, *, timeout: float) -> float:
     from webhooks.models import Delivery
 
     deadline = time.monotonic() + timeout
+    final = 0
     while time.monotonic() < deadline:
         final = Delivery.objects.filter(status__in=["succeeded", "failed"]).count()
         if final >= total:
@@ -167,33 +231,178 @@ def wait_settled(total: int, *, timeout: float) -> float:
     raise RuntimeError(f"only {final} of {total} deliveries final after {timeout}s")
 
 
-def reset(receiver_url: str) -> None:
+def reset(receiver_urls: list[str]) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE webhooks_deliveryattempt, webhooks_delivery, webhooks_webhookendpoint"
+            "TRUNCATE webhooks_deliveryattempt, webhooks_delivery, webhooks_recovery, "
+            "webhooks_webhookendpoint"
         )
     from acme.lib.redis_client import get_redis
 
     for key in get_redis().scan_iter(match="acme:webhooks:*"):
         get_redis().delete(key)
+    for url in receiver_urls:
+        requests.delete(f"{url}/", timeout=5)
 
 
-def make_endpoints(receiver_url: str, run: str, limit: int) -> list:
+def make_endpoints(receiver_urls: list[str], run: str, limit: int) -> list:
+    """Four endpoints, spread over the receivers."""
     from webhooks.models import WebhookEndpoint
 
     return [
         WebhookEndpoint.objects.create(
-            url=f"{receiver_url}/{run}/{number}", events=["product.created"], rate_limit=limit
+            url=f"{receiver_urls[number % len(receiver_urls)]}/{run}/{number}",
+            events=["product.created"],
+            rate_limit=limit,
         )
         for number in range(4)
     ]
 
 
-def windows(receiver_url: str, run: str) -> dict[str, dict[str, int]]:
-    stats = requests.get(f"{receiver_url}/stats", timeout=5).json()
-    return {path: counts for path, counts in stats.items() if path.startswith(f"/{run}/")}
+class Received:
+    """What the receivers counted, merged."""
+
+    def __init__(self, receiver_urls: list[str]) -> None:
+        self.arrived: dict[str, dict[str, int]] = {}
+        self.stamped: dict[str, dict[str, int]] = {}
+        self.ids: dict[str, list[str]] = {}
+        self.samples: dict[str, list[dict]] = {}
+        self.connections = 0
+        for url in receiver_urls:
+            state = requests.get(f"{url}/stats", timeout=30).json()
+            self.arrived.update(state["arrived"])
+            self.stamped.update(state["stamped"])
+            self.ids.update(state["ids"])
+            self.samples.update(state["samples"])
+            self.connections += state["connections"]
+
+    @property
+    def total(self) -> int:
+        return sum(len(ids) for ids in self.ids.values())
+
+    def largest(self, counts: dict[str, dict[str, int]]) -> int:
+        return max((max(windows.values()) for windows in counts.values()), default=0)
+
+
+def check_receivers(received: Received, endpoints: list) -> tuple[int, int, int]:
+    """(missing, duplicates, signatures checked) for the deliveries of `endpoints`."""
+    from standardwebhooks.webhooks import Webhook
+
+    from webhooks.models import Delivery
+
+    expected = set(Delivery.objects.filter(endpoint__in=endpoints).values_list("msg_id", flat=True))
+    got = [msg_id for ids in received.ids.values() for msg_id in ids]
+    missing = len(expected - set(got))
+    duplicates = len(got) - len(set(got))
+    checked = 0
+    for endpoint in endpoints:
+        path = "/" + endpoint.url.split("/", 3)[3]
+        for sample in received.samples.get(path, []):
+            Webhook(endpoint.secret).verify(sample["body"], sample["headers"])  # raises if bad
+            checked += 1
+    return missing, duplicates, checked
+
+
+def start_stack(args, processes: Processes) -> tuple[list[str], str]:
+    from acme.management.commands.standalone import web_command
+
+    receiver_urls = []
+    for number in range(args.receivers):
+        port = free_port()
+        receiver_urls.append(f"http://127.0.0.1:{port}")
+        processes.start(
+            f"receiver{number}", [sys.executable, "-c", RECEIVER, str(port), str(args.window)]
+        )
+    api_port = free_port()
+    api = f"http://127.0.0.1:{api_port}"
+    # As `make run` serves (gunicorn.conf.py: uvicorn workers, WEB_THREADS threads each).
+    os.environ.update(WEB_THREADS="4")
+    processes.start(
+        "api", [*web_command(f"127.0.0.1:{api_port}"), "--workers", "1", "--log-level", "warning"]
+    )
+    for url in receiver_urls:
+        wait_http(f"{url}/stats")
+    wait_http(f"{api}/health")
+    return receiver_urls, api
+
+
+def start_workers(args, processes: Processes) -> None:
+    from acme.celery import app
+
+    for number in range(args.workers):
+        command = [sys.executable, "-m", "celery", "-A", "acme", "worker",
+                   "--loglevel=WARNING", f"--concurrency={args.concurrency}", "--pool=prefork",
+                   f"--hostname=bench{number}@%h", "--without-gossip",
+                   "--without-mingle"]  # fmt: skip
+        if number == 0:
+            command += ["--beat", f"--schedule={LOG_DIR / 'webhooks-beat'}"]
+        processes.start(f"worker{number}", command)
+    deadline = time.monotonic() + 60
+    while len(app.control.ping(timeout=0.5)) < args.workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError("workers did not start")
+
+
+def run_throughput(args, processes: Processes, receiver_urls, probe, idle) -> None:
+    from webhooks.models import Delivery, DeliveryAttempt
+
+    endpoints = make_endpoints(receiver_urls, "fast", args.limit)
+    total = args.events * 4
+    print(f"\nRun 1: {args.events} events x 4 endpoints = {total} deliveries, "
+          f"limit {args.limit} per {args.window} s window ({load()})")  # fmt: skip
+    emit_seconds = emit_events(args.events)
+    print(f"  emit(): {emit_seconds:.1f} s for {args.events} events "
+          f"({args.events / emit_seconds:.0f} events/s, in transactions of 200), "
+          "before the workers start")  # fmt: skip
+    probe.background()
+    start_workers(args, processes)
+    last = wait_settled(total, timeout=3600)
+    busy = probe.stop()
+    first = DeliveryAttempt.objects.order_by("attempted_at").first().attempted_at.timestamp()
+    elapsed = last - first
+    print(f"  all {total} final {elapsed:.1f} s after the first attempt: "
+          f"{total / elapsed:.0f} deliveries/s ({load()})")  # fmt: skip
+    received = Received(receiver_urls)
+    missing, duplicates, checked = check_receivers(received, endpoints)
+    failed = Delivery.objects.filter(status="failed").count()
+    attempts = DeliveryAttempt.objects.count()
+    print(f"  receivers got {received.total} requests on {received.connections} connections; "
+          f"missing {missing}, duplicates {duplicates}; {attempts} attempts logged, "
+          f"{failed} failed; {checked} sampled signatures verified")  # fmt: skip
+    print(f"  largest count for one endpoint in one window: {received.largest(received.arrived)}"
+          f" by arrival (limit {args.limit})")  # fmt: skip
+    print(f"\nAPI PATCH latency, no deliveries running:  {describe(idle)}")
+    print(f"API PATCH latency, while deliveries run:    {describe(busy)}")
+    ratio = percentile(sorted(busy), 0.95) / percentile(sorted(idle), 0.95)
+    print(f"  p95 during / idle: {ratio:.2f} (target <= 1.5)")
+
+
+def run_bite(args, receiver_urls: list[str]) -> None:
+    from webhooks.models import Delivery
+
+    reset(receiver_urls)
+    endpoints = make_endpoints(receiver_urls, "bite", args.bite_limit)
+    total = args.bite_events * 4
+    print(f"\nRun 2: {args.bite_events} events x 4 endpoints, limit {args.bite_limit} per "
+          f"{args.window} s window each ({load()})")  # fmt: skip
+    started = time.time()
+    emit_events(args.bite_events)
+    last = wait_settled(total, timeout=3600)
+    received = Received(receiver_urls)
+    missing, duplicates, checked = check_receivers(received, endpoints)
+    failed = Delivery.objects.filter(status="failed").count()
+    print(f"  {received.total} of {total} received in {last - started:.1f} s; missing {missing},"
+          f" duplicates {duplicates}, failed {failed}; {checked} signatures verified")  # fmt: skip
+    for path, counts in sorted(received.arrived.items()):
+        shown = ", ".join(f"{counts[w]}" for w in sorted(counts, key=int))
+        stamped = received.stamped[path]
+        by_stamp = ", ".join(f"{stamped[w]}" for w in sorted(stamped, key=int))
+        print(f"  {path}: per window by arrival {shown}; by webhook-timestamp {by_stamp}")
+    by_arrival, by_stamp = received.largest(received.arrived), received.largest(received.stamped)
+    print(f"  largest count for one endpoint in one window: {by_arrival} by arrival, "
+          f"{by_stamp} by webhook-timestamp (limit {args.bite_limit}) ({load()})")  # fmt: skip
 
 
 def main() -> None:
@@ -201,9 +410,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
-    parser.add_argument("--limit", type=int, default=1_000_000, help="per-minute limit, run 1")
-    parser.add_argument("--bite-events", type=int, default=300)
-    parser.add_argument("--bite-limit", type=int, default=200)
+    parser.add_argument("--receivers", type=int, default=2, help="receiver processes")
+    parser.add_argument("--window", type=int, default=10, help="rate window in seconds")
+    parser.add_argument("--limit", type=int, default=1_000_000, help="limit per window, run 1")
+    parser.add_argument("--bite-events", type=int, default=2_000)
+    parser.add_argument("--bite-limit", type=int, default=400)
     parser.add_argument("--probes", type=int, default=100)
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)
@@ -215,6 +426,7 @@ def main() -> None:
         CELERY_QUEUE=BENCH_QUEUE,
         DEBUG="true",
         WEBHOOKS_ALLOW_PRIVATE_TARGETS="true",
+        WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS=str(args.window),
         DJANGO_SETTINGS_MODULE="acme.settings",
         LOG_LEVEL="WARNING",
     )
@@ -228,33 +440,10 @@ def main() -> None:
     from products.models import Product
 
     processes = Processes()
-    receiver_port, api_port = free_port(), free_port()
-    receiver_url = f"http://127.0.0.1:{receiver_port}"
-    api = f"http://127.0.0.1:{api_port}"
     try:
         app.control.purge()
-        reset(receiver_url)
-        processes.start("receiver", [sys.executable, "-c", RECEIVER, str(receiver_port)])
-        processes.start(
-            "api",
-            [sys.executable, "-m", "gunicorn", "acme.wsgi", "-b", f"127.0.0.1:{api_port}",
-             "-w", "1", "--threads", "4", "--log-level", "warning"],
-        )  # fmt: skip
-        for number in range(args.workers):
-            command = [sys.executable, "-m", "celery", "-A", "acme", "worker",
-                       "--loglevel=WARNING", f"--concurrency={args.concurrency}", "--pool=prefork",
-                       f"--hostname=bench{number}@%h", "--without-gossip",
-                       "--without-mingle"]  # fmt: skip
-            if number == 0:
-                command += ["--beat", f"--schedule={LOG_DIR / 'webhooks-beat'}"]
-            processes.start(f"worker{number}", command)
-        wait_http(f"{receiver_url}/stats")
-        wait_http(f"{api}/health")
-        deadline = time.monotonic() + 60
-        while len(app.control.ping(timeout=0.5)) < args.workers:
-            if time.monotonic() > deadline:
-                raise RuntimeError("workers did not start")
-
+        reset([])
+        receiver_urls, api = start_stack(args, processes)
         user, _ = User.objects.get_or_create(username="bench", defaults={"is_superuser": True})
         user.is_superuser = user.is_staff = True
         user.save()
@@ -262,69 +451,14 @@ def main() -> None:
         product, _ = Product.objects.get_or_create(sku="BENCH-PROBE", defaults={"name": "Probe"})
 
         print(f"bench database {BENCH_DATABASE}, redis {BENCH_REDIS_URL}, queue {BENCH_QUEUE}")
-        print(
-            f"{args.workers} worker processes (concurrency {args.concurrency} each), "
-            "receiver and API on loopback"
-        )
-        latency_probe(api, token.key, product.id, 10)  # warm up
-        idle = latency_probe(api, token.key, product.id, args.probes)
-        print(f"\nAPI PATCH latency, no deliveries running:     {describe(idle)}")
-
-        # --- Run 1: throughput with a limit that does not bite --------------------------
-        make_endpoints(receiver_url, "fast", args.limit)
-        total = args.events * 4
-        started = time.time()
-        emit_seconds = emit_events(args.events)
-        busy = latency_probe(api, token.key, product.id, args.probes)
-        from webhooks.models import Delivery
-
-        still_running = Delivery.objects.exclude(status__in=["succeeded", "failed"]).count()
-        last = wait_settled(total, timeout=3600)
-        elapsed = last - started
-        failed = Delivery.objects.filter(status="failed").count()
-        per_window = windows(receiver_url, "fast")
-        largest = max(max(counts.values()) for counts in per_window.values())
-        received = sum(sum(counts.values()) for counts in per_window.values())
-        print(f"API PATCH latency, while deliveries run:       {describe(busy)}")
-        print(f"  ({still_running} deliveries still unsent when the probe ended)")
-        print(
-            f"\nRun 1: {args.events} events x 4 endpoints = {total} deliveries, "
-            f"limit {args.limit}/min"
-        )
-        print(
-            f"  emit(): {emit_seconds:.1f} s for {args.events} events "
-            f"({args.events / emit_seconds:.0f} events/s, in transactions of 200)"
-        )
-        print(
-            f"  all delivered in {elapsed:.1f} s from the first emit: "
-            f"{total / elapsed:.0f} deliveries/s"
-        )
-        print(f"  receiver got {received}, failed {failed}")
-        print(
-            f"  largest count for one endpoint in one minute window: {largest} (limit {args.limit})"
-        )
-
-        # --- Run 2: the limit bites ---------------------------------------------------
-        if args.bite_events <= 0:
-            return
-        reset(receiver_url)
-        make_endpoints(receiver_url, "bite", args.bite_limit)
-        total = args.bite_events * 4
-        started = time.time()
-        emit_events(args.bite_events)
-        last = wait_settled(total, timeout=900)
-        per_window = windows(receiver_url, "bite")
-        largest = max(max(counts.values()) for counts in per_window.values())
-        received = sum(sum(counts.values()) for counts in per_window.values())
-        print(f"\nRun 2: {args.bite_events} events x 4 endpoints, limit {args.bite_limit}/min each")
-        print(f"  all {received} of {total} delivered in {last - started:.1f} s (none dropped)")
-        for path, counts in sorted(per_window.items()):
-            shown = ", ".join(f"{counts[w]}" for w in sorted(counts))
-            print(f"  {path}: per minute window {shown}")
-        print(
-            f"  largest count for one endpoint in one window: {largest} (limit {args.bite_limit})"
-        )
-        assert largest <= args.bite_limit, "rate limit exceeded"
+        print(f"{args.workers} worker processes (concurrency {args.concurrency} each), "
+              f"{args.receivers} receivers and the API (1 process) on loopback")  # fmt: skip
+        probe = LatencyProbe(api, token.key, product.id)
+        probe.run(10)  # warm up
+        idle = probe.run(args.probes)
+        run_throughput(args, processes, receiver_urls, probe, idle)
+        if args.bite_events > 0:
+            run_bite(args, receiver_urls)
     finally:
         processes.stop_all()
         app.control.purge()

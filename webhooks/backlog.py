@@ -36,11 +36,13 @@ def _key(endpoint_id: int) -> str:
     return f"{KEY_PREFIX}{endpoint_id}"
 
 
-def wait_for_window(delivery: Delivery) -> None:
-    """SENDING -> WAITING: a claimed delivery the window has no slot for."""
-    Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.WAITING, claimed_at=timezone.now()
-    )
+def wait_for_window(deliveries: list[Delivery]) -> None:
+    """SENDING -> WAITING: claimed deliveries the window has no slot for (one statement)."""
+    Delivery.objects.filter(
+        pk__in=[delivery.pk for delivery in deliveries], status=Delivery.Status.SENDING
+    ).update(status=Delivery.Status.WAITING, claimed_at=timezone.now())
+    for delivery in deliveries:
+        delivery.status = Delivery.Status.WAITING
 
 
 def has_backlog(endpoint_id: int) -> bool:

@@ -3,9 +3,9 @@
 Socket timeouts bound each read, not the whole answer: a receiver sending a byte every few
 seconds would hold a worker for as long as it likes. So each attempt runs under a `Deadline`:
 every socket the attempt uses (a new connection right after its TCP connect, before TLS, or a
-kept-alive one when it is reused) is registered with it, and a timer shuts those sockets
-down when the time is up. A blocked read or write then returns at once, whatever phase it is
-in, and the caller sees `expired`.
+kept-alive one when it is reused) is registered with it, and when the time is up the
+process's watchdog thread (one for all attempts) shuts those sockets down. A blocked read or
+write then returns at once, whatever phase it is in, and the caller sees `expired`.
 
 The sockets are registered by connection classes installed on the session's adapters
 (`install`); they only act inside `with Deadline(...)`, on the thread that opened it.
@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import heapq
+import itertools
+import os
 import socket
 import threading
+import time
 from types import TracebackType
 
 import requests
@@ -36,15 +40,16 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
+        self.ends_at = 0.0
+        self._finished = False
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
         self._token: contextvars.Token | None = None
 
     def __enter__(self) -> Deadline:
         self._token = _current.set(self)
-        self._timer.start()
+        self.ends_at = time.monotonic() + self.seconds
+        _watchdog.watch(self)
         return self
 
     def __exit__(
@@ -53,13 +58,17 @@ class Deadline:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._timer.cancel()
         if self._token is not None:
             _current.reset(self._token)
         with self._lock:
+            self._finished = True
             for sock in self._sockets:
                 sock.close()
             self._sockets.clear()
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
 
     def watch(self, sock: socket.socket) -> None:
         """Shut `sock`'s connection down at the deadline (at once if it has passed).
@@ -76,11 +85,53 @@ class Deadline:
             if self.expired:
                 _shut(duplicate)
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
+            if self._finished:
+                return
             self.expired = True
             for sock in self._sockets:
                 _shut(sock)
+
+
+class _Watchdog:
+    """One thread per process that expires the deadlines whose time has come: attempts run
+    on many threads at once (webhooks.sender), and a timer thread started per attempt cost
+    more than the attempt's own work on a busy machine. Deadlines that finished in time
+    are dropped when they reach the front of the queue."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._queue: list[tuple[float, int, Deadline]] = []
+        self._order = itertools.count()
+        self._pid = 0
+
+    def watch(self, deadline: Deadline) -> None:
+        with self._condition:
+            if self._pid != os.getpid():  # first use in this process (threads do not fork)
+                self._queue.clear()
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="webhook-deadlines", daemon=True).start()
+            heapq.heappush(self._queue, (deadline.ends_at, next(self._order), deadline))
+            if self._queue[0][2] is deadline:
+                self._condition.notify()
+
+    def _run(self) -> None:
+        with self._condition:
+            while True:
+                while self._queue and self._queue[0][2].finished:
+                    heapq.heappop(self._queue)
+                if not self._queue:
+                    self._condition.wait()
+                    continue
+                wait = self._queue[0][0] - time.monotonic()
+                if wait > 0:
+                    self._condition.wait(wait)
+                    continue
+                heapq.heappop(self._queue)[2].expire()
+
+
+_watchdog = _Watchdog()
 
 
 def _shut(sock: socket.socket) -> None:

@@ -1,4 +1,4 @@
-"""Sign, send and record one delivery attempt; decide what happens next.
+"""Sign and send delivery attempts; the life of a delivery.
 
 State of a delivery (see models.Delivery.Status):
   QUEUED --claim--> SENDING --2xx--> SUCCEEDED
@@ -7,10 +7,16 @@ State of a delivery (see models.Delivery.Status):
                             --over the rate limit--> WAITING (no attempt; see webhooks.backlog)
   QUEUED --claim, while its endpoint has a backlog--> WAITING
   WAITING --the endpoint's drain, oldest first, a window's budget at a time--> SENDING
-A wait of at most COUNTDOWN_MAX_SECONDS goes back to QUEUED with a Celery countdown; a longer
-one goes to PENDING, and webhooks.poller (send_due_deliveries) queues it when `next_attempt_at`
-comes: due times live in PostgreSQL, never only in the broker, whose visibility timeout would
-redeliver them.
+A wait of at most recording.COUNTDOWN_MAX_SECONDS goes back to QUEUED with a Celery
+countdown; a longer one goes to PENDING, and webhooks.poller (send_due_deliveries) queues it
+when `next_attempt_at` comes: due times live in PostgreSQL, never only in the broker, whose
+visibility timeout would redeliver them.
+
+Who does what: webhooks.sender (a worker's loop) claims queued deliveries in batches
+(webhooks.claims), sends them on threads with `exchange` (this module: sign, POST under a
+hard deadline, no database access) and records the outcomes in batches
+(webhooks.recording); `send` and `attempt` are the same path for one delivery (a test send
+from the shell, the drain of a rate-limited backlog).
 """
 
 from __future__ import annotations
@@ -18,66 +24,44 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
-import random
+import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import UTC, datetime
 
 import requests
 import urllib3
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from urllib3.util.timeout import Timeout
 
-from webhooks import alerts, backlog, delivery_metrics, health, ratelimit
+from webhooks import claims, recording
 from webhooks.deadline import Deadline, install
-from webhooks.endpoint_locks import share_endpoint
-from webhooks.events import enqueue_after_commit
-from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
+from webhooks.models import Delivery
+from webhooks.recording import MAX_ERROR_LENGTH, Attempted, Outcome
 from webhooks.targets import TargetRefused, guarded_session
 
 logger = logging.getLogger(__name__)
 
-# Waits after the 1st, 2nd, ... failed attempt; then the delivery fails.
-RETRY_SCHEDULE_SECONDS = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600)
-JITTER = 0.1  # each wait is stretched or shrunk by up to 10 %
 MAX_RETRY_AFTER_SECONDS = 24 * 3600
-# Waits up to this long may be a Celery countdown (well under the broker's visibility timeout).
-COUNTDOWN_MAX_SECONDS = 120
 USER_AGENT = "Acme-Webhooks/1.0"
-MAX_ERROR_LENGTH = 500
 
 _session: requests.Session | None = None
+_session_lock = threading.Lock()
 
 
 def session() -> requests.Session:
-    """One pooled, guarded session per process (created after the worker forks)."""
+    """One pooled, guarded session per process (created after the worker forks), shared by
+    its sending threads (webhooks.sender): it keeps up to WEBHOOKS_SENDER_THREADS
+    connections alive per receiver host, so a busy endpoint is not reconnected to for each
+    delivery."""
     global _session
-    if _session is None:
-        _session = install(guarded_session())
-    return _session
-
-
-@dataclass
-class Outcome:
-    status_code: int | None = None
-    duration_ms: int | None = None
-    error: str = ""
-    retry_after: float | None = None
-
-    @property
-    def success(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-    @property
-    def retryable(self) -> bool:
-        if self.status_code is None:
-            return self.error != "" and not self.error.startswith("Refused")
-        return self.status_code == 429 or self.status_code >= 500
+    with _session_lock:
+        if _session is None:
+            pool_size = max(4, settings.WEBHOOKS_SENDER_THREADS)
+            _session = install(guarded_session(pool_maxsize=pool_size))
+        return _session
 
 
 def body_of(payload: dict) -> str:
@@ -190,86 +174,11 @@ def _reason(error: Exception) -> str:
     return text.strip(" )'\"")[:300]
 
 
-def _relaxed_commit() -> None:
-    """Inside a transaction: commit without waiting for the WAL flush.
-
-    Recording attempts is the hot path. If PostgreSQL itself crashes, the last few hundred
-    milliseconds of recorded attempts may be lost; such a delivery is then sent again with the
-    same webhook-id (at-least-once, as Standard Webhooks expects).
-    Nothing outside webhooks is affected: the setting is local to these transactions.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
-# One round trip: the conditional UPDATE that claims the row returns it. The row becomes
-# SENDING, or WAITING when its endpoint already has deliveries waiting for a rate window
-# (it joins the end of that backlog, so the endpoint's deliveries stay in order).
-_CLAIM_SQL = """
-WITH claimed AS (
-    UPDATE webhooks_delivery AS d SET
-        status = CASE WHEN EXISTS (
-            SELECT 1 FROM webhooks_delivery AS w
-            WHERE w.endpoint_id = d.endpoint_id AND w.status = %s
-        ) THEN %s ELSE %s END,
-        claimed_at = %s
-    WHERE d.id = %s AND d.status = %s AND d.next_attempt_at <= %s
-    RETURNING d.*
-)
-SELECT * FROM claimed
-"""
-
-
-def claim(delivery_id: int) -> Delivery | None:
-    """QUEUED -> SENDING (or WAITING, behind its endpoint's backlog) once it is due, returning
-    the row; a duplicate or early message (or a delivery deleted with its endpoint) claims
-    nothing."""
-    now = timezone.now()
-    waiting = Delivery.Status.WAITING
-    params = [
-        waiting,
-        waiting,
-        Delivery.Status.SENDING,
-        now,
-        delivery_id,
-        Delivery.Status.QUEUED,
-        now + timedelta(seconds=1),
-    ]
-    return next(iter(Delivery.objects.raw(_CLAIM_SQL, params)), None)
-
-
-def send(delivery_id: int) -> None:
-    """Steps: claim the row (behind its endpoint's backlog if it has one); check the
-    endpoint; take a rate-limit slot, or wait for the endpoint's drain; attempt it."""
-    delivery = claim(delivery_id)
-    if delivery is None:
-        return
-    if delivery.status == Delivery.Status.WAITING:
-        backlog.schedule_drain(delivery.endpoint_id)  # (one is scheduled already, as a rule)
-        return
-    endpoint = WebhookEndpoint.objects.filter(pk=delivery.endpoint_id).first()
-    if endpoint is None:  # deleted a moment ago, and this delivery with it
-        return
-    delivery.endpoint = endpoint
-    if not endpoint.enabled and not delivery.is_test:
-        _finish(delivery, Delivery.Status.FAILED, error="Endpoint is disabled")
-        return
-    decision = ratelimit.acquire(endpoint_id=endpoint.id, limit=endpoint.rate_limit)
-    if not decision.allowed:
-        # Not an attempt: the endpoint's drain sends it in a later window, never dropped.
-        backlog.wait_for_window(delivery)
-        backlog.schedule_drain(endpoint.id, decision.retry_in)
-        return
-    attempt(delivery)
-
-
-def attempt(delivery: Delivery) -> None:
-    """POST a claimed (SENDING) delivery, whose `endpoint` is loaded and has granted a rate
-    slot, signed; record the attempt and the delivery's next state."""
+def exchange(delivery: Delivery) -> Attempted:
+    """Sign and POST a claimed delivery whose `endpoint` is loaded and has granted it a rate
+    slot; what came of it, to record (webhooks.recording). No database access: sending
+    threads call it (webhooks.sender)."""
     endpoint = delivery.endpoint
-    if not endpoint.enabled and not delivery.is_test:
-        _finish(delivery, Delivery.Status.FAILED, error="Endpoint is disabled")
-        return
     attempted_at = timezone.now()
     body = body_of(delivery.payload)
     headers = signed_headers(
@@ -279,145 +188,25 @@ def attempt(delivery: Delivery) -> None:
         at=attempted_at.astimezone(UTC),
     )
     outcome = post(url=endpoint.url, body=body, headers=headers)
-    try:
-        record(delivery, outcome, attempted_at=attempted_at)
-    except IntegrityError:
-        # The endpoint (and so this delivery) was deleted while the request was in flight.
-        logger.info("delivery %s vanished while being sent", delivery.id)
+    return Attempted(delivery=delivery, attempted_at=attempted_at, outcome=outcome)
 
 
-@transaction.atomic
-def record(delivery: Delivery, outcome: Outcome, *, attempted_at: datetime) -> None:
-    """Store the attempt, move the delivery (and, when final, its endpoint) on, and add the
-    attempt to its endpoint's health rollup (last: see webhooks.health)."""
-    _relaxed_commit()
-    if not share_endpoint(delivery.endpoint_id):
-        logger.info("delivery %s: its endpoint was deleted while it was sent", delivery.id)
+def attempt(delivery: Delivery) -> None:
+    """Make one attempt of a claimed (SENDING) delivery, whose `endpoint` is loaded and has
+    granted a rate slot, and record it (the drain's path, one delivery at a time)."""
+    if not delivery.endpoint.enabled and not delivery.is_test:
+        with transaction.atomic():
+            recording.finish(delivery, Delivery.Status.FAILED, error=claims.DISABLED_ERROR)
         return
-    error = outcome.error
-    if not error and not outcome.success and outcome.status_code is not None:
-        error = f"HTTP {outcome.status_code}"
-    DeliveryAttempt.objects.create(
-        delivery=delivery,
-        endpoint=delivery.endpoint,
-        attempted_at=attempted_at,
-        status_code=outcome.status_code,
-        duration_ms=outcome.duration_ms,
-        error=error[:MAX_ERROR_LENGTH],
-        success=outcome.success,
-    )
-    transaction.on_commit(partial(delivery_metrics.count_attempt, outcome.duration_ms))
-    delivery.last_status_code = outcome.status_code
-    delivery.last_duration_ms = outcome.duration_ms
-    delivery.last_error = error[:MAX_ERROR_LENGTH]
-    ended = _move_on(delivery, outcome, error=error)
-    health.record_attempts(
-        [
-            health.Attempted(
-                endpoint_id=delivery.endpoint_id,
-                attempted_at=attempted_at,
-                success=outcome.success,
-                duration_ms=outcome.duration_ms,
-                error=error,
-                ended=None if delivery.is_test else ended,
-            )
-        ]
-    )
+    recording.record([exchange(delivery)])
 
 
-def _move_on(delivery: Delivery, outcome: Outcome, *, error: str) -> str | None:
-    """After an attempt: finish the delivery or schedule its retry; returns the final status
-    it reached (None while it will be retried)."""
-    endpoint = delivery.endpoint
-    if outcome.success:
-        _finish(delivery, Delivery.Status.SUCCEEDED)
-        # (Skipped when the endpoint had no failures as loaded a moment ago: the hot path.)
-        if not delivery.is_test and endpoint.consecutive_failures:
-            WebhookEndpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(
-                consecutive_failures=0
-            )
-        return Delivery.Status.SUCCEEDED
-    if outcome.status_code == 410 and not delivery.is_test:
-        _finish(delivery, Delivery.Status.FAILED)
-        alerts.disable_endpoint(endpoint.pk, reason="The receiver answered 410 Gone.")
-        return Delivery.Status.FAILED
-    if (
-        outcome.retryable
-        and not delivery.is_test
-        and delivery.retries < len(RETRY_SCHEDULE_SECONDS)
-    ):
-        wait = outcome.retry_after
-        if wait is None:
-            base = RETRY_SCHEDULE_SECONDS[delivery.retries]
-            wait = base * random.uniform(1 - JITTER, 1 + JITTER)
-        delivery.retries += 1
-        _schedule(delivery, wait)
-        return None
-    _finish(delivery, Delivery.Status.FAILED)
-    if not delivery.is_test:
-        if outcome.retryable:  # a failure worth retrying, but the schedule is used up
-            alerts.delivery_exhausted(delivery, error=error)
-        count_failure(endpoint, last_error=error)
-    return Delivery.Status.FAILED
-
-
-def _schedule(delivery: Delivery, wait_seconds: float) -> None:
-    """Due again in `wait_seconds`: a countdown when short, else the poller's business."""
-    now = timezone.now()
-    delivery.next_attempt_at = now + timedelta(seconds=wait_seconds)
-    delivery.claimed_at = now
-    short = wait_seconds <= COUNTDOWN_MAX_SECONDS
-    delivery.status = Delivery.Status.QUEUED if short else Delivery.Status.PENDING
-    delivery.save(
-        update_fields=[
-            "status",
-            "retries",
-            "next_attempt_at",
-            "claimed_at",
-            "last_status_code",
-            "last_duration_ms",
-            "last_error",
-        ]
-    )
-    if short:
-        enqueue_after_commit([delivery.id], countdown=max(wait_seconds, 0))
-
-
-def _finish(delivery: Delivery, status: str, *, error: str | None = None) -> None:
-    if not delivery.is_test:
-        transaction.on_commit(partial(delivery_metrics.count_finished, status))
-    delivery.status = status
-    delivery.completed_at = timezone.now()
-    delivery.next_attempt_at = None
-    if error is not None:
-        delivery.last_error = error
-    delivery.save(
-        update_fields=[
-            "status",
-            "retries",
-            "completed_at",
-            "next_attempt_at",
-            "last_status_code",
-            "last_duration_ms",
-            "last_error",
-        ]
-    )
-
-
-def count_failure(endpoint: WebhookEndpoint, *, last_error: str) -> None:
-    """One more failed delivery in a row; at the configured number the endpoint is disabled."""
-    limit = settings.WEBHOOKS_DISABLE_AFTER_FAILURES
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        consecutive_failures=F("consecutive_failures") + 1
-    )
-    failures = (
-        WebhookEndpoint.objects.filter(pk=endpoint.pk)
-        .values_list("consecutive_failures", flat=True)
-        .first()
-    )
-    if failures is not None and limit and failures >= limit:
-        alerts.disable_endpoint(
-            endpoint.pk,
-            reason=f"Disabled after {failures} failed deliveries in a row; last error: "
-            f"{last_error or 'unknown'}.",
-        )
+def send(delivery_id: int) -> None:
+    """Claim one queued delivery (behind its endpoint's backlog if it has one) and attempt
+    it if its endpoint's rate window has a slot, else leave it to the endpoint's drain.
+    Workers send in batches (webhooks.sender); this is the same path for one delivery."""
+    ready = claims.claim_ids([delivery_id])
+    while ready and claims.slot_expired(ready[0]):
+        ready = claims.take_slots(ready)
+    for delivery in ready:
+        recording.record([exchange(delivery)])

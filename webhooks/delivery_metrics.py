@@ -32,19 +32,24 @@ def _bucket(seconds: float) -> str:
     return "+Inf"
 
 
-def count_attempt(duration_ms: int | None) -> None:
-    """One HTTP attempt took `duration_ms` (None: it never got that far)."""
-    if duration_ms is None:
+def count_attempts(durations_ms: list[int | None]) -> None:
+    """HTTP attempts took these many milliseconds each (None: one never got that far); one
+    Redis round trip for a whole batch."""
+    seconds = [duration / 1000 for duration in durations_ms if duration is not None]
+    if not seconds:
         return
-    seconds = duration_ms / 1000
+    buckets: dict[str, int] = {}
+    for value in seconds:
+        buckets[_bucket(value)] = buckets.get(_bucket(value), 0) + 1
     try:
         with get_redis().pipeline(transaction=False) as pipe:
-            pipe.hincrby(LATENCY_KEY, _bucket(seconds), 1)
-            pipe.hincrbyfloat(LATENCY_KEY, "sum", seconds)
-            pipe.hincrby(LATENCY_KEY, "count", 1)
+            for bucket, count in buckets.items():
+                pipe.hincrby(LATENCY_KEY, bucket, count)
+            pipe.hincrbyfloat(LATENCY_KEY, "sum", sum(seconds))
+            pipe.hincrby(LATENCY_KEY, "count", len(seconds))
             pipe.execute()
     except RedisError:
-        logger.warning("could not count a delivery attempt in Redis", exc_info=True)
+        logger.warning("could not count delivery attempts in Redis", exc_info=True)
 
 
 def count_finished(status: str, deliveries: int = 1) -> None:

@@ -11,10 +11,8 @@ import time
 
 from django.conf import settings
 
-from webhooks import backlog, delivery, ratelimit
+from webhooks import backlog, claims, delivery, ratelimit
 from webhooks.models import WebhookEndpoint
-
-DISABLED_ERROR = "Endpoint is disabled"
 
 
 def drain(endpoint_id: int) -> float | None:
@@ -40,7 +38,7 @@ def drain(endpoint_id: int) -> float | None:
             backlog.drain_ended(endpoint_id)
             return None
         if not endpoint.enabled:
-            backlog.fail_waiting(endpoint_id, error=DISABLED_ERROR)  # test sends still go
+            backlog.fail_waiting(endpoint_id, error=claims.DISABLED_ERROR)  # test sends still go
         if time.monotonic() > stop_at:
             backlog.schedule_drain(endpoint_id, 0, running=True)
             return 0.0

@@ -1,8 +1,9 @@
 """How delivery writers and endpoint changes take turns on an endpoint's row.
 
-Whoever writes delivery rows for an endpoint (`events.emit`, a worker recording an attempt)
-holds FOR KEY SHARE on the endpoint's row until it commits; a person changing or deleting an
-endpoint (edit, enable/disable, rotate, delete: webhooks.services) takes FOR UPDATE on it first.
+Whoever writes delivery rows for an endpoint (`events.emit`, a worker recording a batch of
+attempts: webhooks.recording) holds FOR KEY SHARE on the endpoint's row until it commits; a
+person changing or deleting an endpoint (edit, enable/disable, rotate, delete:
+webhooks.services) takes FOR UPDATE on it first.
 The system's own disable (webhooks.alerts.disable_endpoint, run by a worker after a 410 or too
 many failures) is a plain UPDATE of enabled and the disable fields: it takes FOR NO KEY UPDATE,
 which does not conflict with KEY SHARE, so it neither waits for the writers nor makes them wait
@@ -16,11 +17,15 @@ worker, which re-reads `enabled` before each attempt. For a person's change:
   delete never meets a delivery inserted between its cascade and its own DELETE;
 - writers never wait for each other (KEY SHARE locks are compatible), and the worker's
   consecutive-failure counter update (FOR NO KEY UPDATE) does not wait for them either;
-- a delete (endpoint, then its deliveries) and a worker recording an attempt (endpoint,
-  then the delivery) take the locks in the same order, so they cannot deadlock.
+- a delete (endpoint, then its deliveries) and a worker recording attempts (endpoints,
+  then the deliveries) take the locks in the same order, so they cannot deadlock; a batch
+  locks all its endpoints (in id order) before it writes any delivery row, and writes
+  endpoint rows (failure counters, disables) in id order, so two batches cannot either.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.db import connection
 from django.http import Http404
@@ -53,12 +58,22 @@ def subscribed_endpoint_ids(event_type: str) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def share_endpoint(endpoint_id: int) -> bool:
-    """Lock the endpoint FOR KEY SHARE before writing for it; False if it is gone."""
+def share_endpoints(endpoint_ids: Iterable[int]) -> set[int]:
+    """Lock these endpoints FOR KEY SHARE before writing for them, in id order (two workers
+    recording batches that share endpoints take the locks in the same order); returns the
+    ids that still exist."""
     table = WebhookEndpoint._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR KEY SHARE", [endpoint_id])
-        return cursor.fetchone() is not None
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",
+            [sorted(set(endpoint_ids))],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def share_endpoint(endpoint_id: int) -> bool:
+    """Lock the endpoint FOR KEY SHARE before writing for it; False if it is gone."""
+    return bool(share_endpoints([endpoint_id]))
 
 
 def lock_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:

@@ -7,10 +7,10 @@ rolled-back change therefore leaves no row and sends nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from functools import partial
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -67,24 +67,56 @@ def _write_deliveries(event_type: str, data: dict) -> None:
     enqueue_after_commit([delivery.id for delivery in deliveries])
 
 
-def enqueue_after_commit(delivery_ids: list[int], *, countdown: float | None = None) -> None:
-    """Send the task messages once the current transaction commits (at once outside one).
+# Set while a wake-up message is on its way to a worker and no run has started on it yet
+# (webhooks.sender deletes it as it starts): commits meanwhile need no message of their own,
+# since that run claims their rows too. Expires in case the message is lost (the poller also
+# wakes a worker for rows queued too long: webhooks.poller.wake_for_queued).
+WAKE_KEY = "acme:webhooks:wake"
+WAKE_KEY_TTL_MS = 300_000
 
-    A failure to reach the broker is logged, not raised into the committed caller: the rows
-    stay QUEUED and send_due_deliveries re-sends their messages (see delivery.recover_stale).
+
+def enqueue_after_commit(delivery_ids: list[int], *, countdown: float | None = None) -> None:
+    """Once the current transaction commits (at once outside one), have a worker send these
+    QUEUED deliveries: wake a sending run (webhooks.sender), which claims every due queued
+    delivery, these included; with `countdown`, a run that starts then.
+
+    Many commits cost one message between them: while a wake-up is pending (WAKE_KEY), no
+    other is sent. A failure to reach the broker is logged, not raised into the committed
+    caller: the rows go back to PENDING, which send_due_deliveries queues again.
     """
     transaction.on_commit(partial(_enqueue, delivery_ids, countdown), robust=True)
 
 
-def _enqueue(delivery_ids: list[int], countdown: float | None) -> None:
-    from webhooks.tasks import send_delivery
+def wake(*, countdown: float | None = None, force: bool = False) -> bool:
+    """Send a message that starts a sending run, unless one is pending already (`countdown`
+    or `force`: send it anyway); True when a message went out."""
+    from acme.lib.redis_client import get_redis
+    from webhooks.tasks import send_queued
 
-    options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
+    if countdown is None and not force:
+        if not get_redis().set(WAKE_KEY, "1", nx=True, px=WAKE_KEY_TTL_MS):
+            return False  # a run that has not started yet will claim the rows
+        try:
+            send_queued.apply_async()
+        except BaseException:
+            with contextlib.suppress(RedisError):
+                get_redis().delete(WAKE_KEY)
+            raise
+        return True
+    send_queued.apply_async(countdown=max(countdown or 0.0, 0.0))
+    return True
+
+
+def wake_taken() -> None:
+    """A sending run starts: rows committed from now on need a wake-up of their own."""
+    from acme.lib.redis_client import get_redis
+
+    get_redis().delete(WAKE_KEY)
+
+
+def _enqueue(delivery_ids: list[int], countdown: float | None) -> None:
     try:
-        # One producer (one broker connection) for all the messages of this commit.
-        with send_delivery.app.producer_or_acquire() as producer:
-            for delivery_id in delivery_ids:
-                send_delivery.apply_async((delivery_id,), producer=producer, **options)
+        wake(countdown=countdown)
     except (BrokerError, RedisError, OSError) as exc:
         # The broker is down: the rows go back to PENDING, which send_due_deliveries queues
         # again on its first run once the broker is back (a message that did go out is

@@ -139,6 +139,9 @@ class Delivery(models.Model):
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_duration_ms = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
+    # Not a column: until when (time.monotonic()) the rate-limit slot a worker took for this
+    # claimed delivery may be used (webhooks.claims).
+    slot_expires_at: float | None = None
 
     class Meta:
         ordering = ["-created_at", "-id"]

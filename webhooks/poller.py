@@ -1,8 +1,8 @@
 """The periodic side of delivery (task send_due_deliveries, run by beat every
 WEBHOOKS_POLL_SECONDS): queue deliveries whose due time has come, recover the ones whose
-message or worker was lost, and see that every rate-limited backlog has its drain. Rows are
-picked with SELECT ... FOR UPDATE SKIP LOCKED, so several pollers never queue the same delivery
-twice at once.
+message or worker was lost, wake a sending run for queued deliveries left waiting, and see
+that every rate-limited backlog has its drain. Rows are picked with SELECT ... FOR UPDATE
+SKIP LOCKED, so several pollers never queue the same delivery twice at once.
 """
 
 from __future__ import annotations
@@ -15,14 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from webhooks import backlog
-from webhooks.events import enqueue_after_commit
+from webhooks.events import enqueue_after_commit, wake
 from webhooks.models import Delivery
 
 logger = logging.getLogger(__name__)
 
-# A QUEUED row whose message has not run for this long is queued again (a lost message; the
-# broker itself would only redeliver it after its visibility timeout).
-QUEUED_STALE_AFTER = timedelta(minutes=30)
+# Due QUEUED rows this old make the poller wake a sending run (see wake_for_queued).
+QUEUED_WAKE_AFTER = timedelta(seconds=10)
 
 
 def sending_stale_after() -> timedelta:
@@ -53,25 +52,16 @@ def dispatch_due(*, batch: int = 500) -> int:
 
 
 def recover_stale(*, batch: int = 500) -> int:
-    """Re-queue deliveries whose message was lost (QUEUED too long) or whose worker died
-    mid-request (SENDING too long). A duplicate message is harmless: `claim` runs once."""
+    """Re-queue deliveries whose worker died mid-request (SENDING longer than an attempt can
+    last; a process killed mid-batch leaves its whole batch so). A queued delivery needs no
+    recovery: any sending run claims it (wake_for_queued sees that one runs)."""
     now = timezone.now()
     with transaction.atomic():
-        queued = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(
-                status=Delivery.Status.QUEUED,
-                claimed_at__lt=now - QUEUED_STALE_AFTER,
-                next_attempt_at__lte=now,
-            )
-            .values_list("id", flat=True)[:batch]
-        )
-        sending = list(
+        ids = list(
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(status=Delivery.Status.SENDING, claimed_at__lt=now - sending_stale_after())
             .values_list("id", flat=True)[:batch]
         )
-        ids = queued + sending
         if ids:
             Delivery.objects.filter(id__in=ids).update(
                 status=Delivery.Status.QUEUED, claimed_at=now, next_attempt_at=now
@@ -79,6 +69,21 @@ def recover_stale(*, batch: int = 500) -> int:
             enqueue_after_commit(ids)
             logger.warning("re-queued %d stale webhook deliveries", len(ids))
     return len(ids)
+
+
+def wake_for_queued() -> bool:
+    """Wake a sending run when due queued deliveries have waited longer than
+    QUEUED_WAKE_AFTER: their wake-up message was lost (a broker restart), or every run is
+    busy (then the extra run joins in). True when a message was sent."""
+    now = timezone.now()
+    waiting = Delivery.objects.filter(
+        status=Delivery.Status.QUEUED,
+        claimed_at__lt=now - QUEUED_WAKE_AFTER,
+        next_attempt_at__lte=now,
+    ).exists()
+    if waiting:
+        wake(force=True)
+    return waiting
 
 
 def drain_backlogs() -> int:

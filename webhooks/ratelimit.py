@@ -3,7 +3,8 @@
 A fixed window of WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS (a minute; shorter only for benchmarks and
 tests) aligned on Redis' own clock (so hosts with skewed clocks agree), counted in one hash per
 endpoint: `acme:webhooks:rate:<endpoint id>` = {w: window index, n: count}. A request over the
-limit is not counted; the delivery waits for the endpoint's drain (webhooks.drain).
+limit is not counted; the delivery waits for the endpoint's drain (webhooks.drain). A worker
+sending a batch takes the slots of one endpoint's deliveries in one call (`acquire(wanted=n)`).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from acme.lib.redis_client import get_redis
 
 KEY_PREFIX = "acme:webhooks:rate:"
 
-# KEYS[1] = the endpoint's hash; ARGV[1] = limit per window; ARGV[2] = window in seconds.
-# Returns {allowed (0/1), count in this window, milliseconds until the next window}.
+# KEYS[1] = the endpoint's hash; ARGV[1] = limit per window; ARGV[2] = window in seconds;
+# ARGV[3] = slots wanted. Grants as many as the window has left, up to that many.
+# Returns {slots granted, count in this window after them, milliseconds until the next window}.
 _ACQUIRE = """
 local limit = tonumber(ARGV[1])
 local window_ms = tonumber(ARGV[2]) * 1000
+local wanted = tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local current = math.floor(now_ms / window_ms)
@@ -31,25 +34,31 @@ local count = 0
 if stored == current then
   count = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
 end
-if count >= limit then
+local granted = math.min(wanted, limit - count)
+if granted <= 0 then
   return {0, count, wait_ms}
 end
 if stored == current then
-  redis.call('HINCRBY', KEYS[1], 'n', 1)
+  redis.call('HINCRBY', KEYS[1], 'n', granted)
 else
-  redis.call('HSET', KEYS[1], 'w', current, 'n', 1)
+  redis.call('HSET', KEYS[1], 'w', current, 'n', granted)
 end
 redis.call('PEXPIRE', KEYS[1], window_ms * 2)
-return {1, count + 1, wait_ms}
+return {granted, count + granted, wait_ms}
 """
 
 
 @dataclass(frozen=True)
 class Decision:
-    allowed: bool
+    # Slots granted in the current window (0 to the number wanted).
+    granted: int
     count: int
     # Seconds until the next window opens (when a refused request may try again).
     retry_in: float
+
+    @property
+    def allowed(self) -> bool:
+        return self.granted > 0
 
 
 # KEYS[1] = the endpoint's hash; ARGV[1] = window in seconds. Gives back one slot taken in
@@ -79,14 +88,21 @@ def window() -> int:
     return settings.WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS
 
 
-def acquire(*, endpoint_id: int, limit: int, window_seconds: int | None = None) -> Decision:
-    """Take one slot of the endpoint's current window, if one is left."""
-    allowed, count, wait_ms = _run(
+def acquire(
+    *, endpoint_id: int, limit: int, wanted: int = 1, window_seconds: int | None = None
+) -> Decision:
+    """Take up to `wanted` slots of the endpoint's current window, as many as are left.
+
+    One atomic script call whatever `wanted` is, so a worker sending a batch pays one Redis
+    round trip per endpoint, and the window's count never exceeds the limit: a slot is
+    counted when granted, and each granted slot is one delivery sent at once (webhooks.claims).
+    """
+    granted, count, wait_ms = _run(
         _ACQUIRE,
         keys=[f"{KEY_PREFIX}{endpoint_id}"],
-        args=[max(int(limit), 0), window_seconds or window()],
+        args=[max(int(limit), 0), window_seconds or window(), max(int(wanted), 0)],
     )
-    return Decision(allowed=bool(allowed), count=int(count), retry_in=int(wait_ms) / 1000)
+    return Decision(granted=int(granted), count=int(count), retry_in=int(wait_ms) / 1000)
 
 
 def release(*, endpoint_id: int, window_seconds: int | None = None) -> None:

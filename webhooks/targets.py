@@ -169,12 +169,13 @@ class GuardedAdapter(HTTPAdapter):
         return super().send(request, *args, **kwargs)
 
 
-def guarded_session() -> requests.Session:
-    """A requests session whose every request passes the guard; no env proxies."""
+def guarded_session(*, pool_maxsize: int = 4) -> requests.Session:
+    """A requests session whose every request passes the guard; no env proxies. It keeps
+    up to `pool_maxsize` connections alive per host (for 16 hosts at a time)."""
     session = requests.Session()
     # A proxy from the environment would connect on our behalf, past the guard.
     session.trust_env = False
-    adapter = GuardedAdapter(pool_connections=16, pool_maxsize=4, max_retries=0)
+    adapter = GuardedAdapter(pool_connections=16, pool_maxsize=pool_maxsize, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

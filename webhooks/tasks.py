@@ -7,15 +7,22 @@ import logging
 from celery import shared_task
 
 from acme.lib.batched_delete import DEFAULT_BATCH_SIZE
-from webhooks import delivery, drain, poller, retention
+from webhooks import drain, poller, retention, sender
 
 logger = logging.getLogger(__name__)
 
 
+@shared_task(name="webhooks.tasks.send_queued", ignore_result=True)
+def send_queued() -> int:
+    """A sending run: claim, send and record queued deliveries in batches (webhooks.sender)."""
+    return sender.run()
+
+
 @shared_task(name="webhooks.tasks.send_delivery", ignore_result=True)
-def send_delivery(delivery_id: int) -> None:
-    """Claim one queued delivery and make one attempt (or wait for its rate window)."""
-    delivery.send(delivery_id)
+def send_delivery(delivery_id: int) -> int:
+    """A message of the one-task-per-delivery design, still queued after an upgrade: a
+    sending run claims that delivery with the others."""
+    return sender.run()
 
 
 @shared_task(name="webhooks.tasks.drain_endpoint", ignore_result=True)
@@ -29,6 +36,7 @@ def send_due_deliveries() -> int:
     """Run by beat every WEBHOOKS_POLL_SECONDS: queue due retries, recover lost ones."""
     queued = poller.dispatch_due()
     queued += poller.recover_stale()
+    poller.wake_for_queued()
     poller.drain_backlogs()
     return queued
 

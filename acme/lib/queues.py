@@ -18,6 +18,7 @@ KINDS = (IMPORTS, WEBHOOKS, HOUSEKEEPING)
 # Task name -> kind; every other task is housekeeping.
 TASKS = {
     "imports.tasks.run_import_job": IMPORTS,
+    "webhooks.tasks.send_queued": WEBHOOKS,
     "webhooks.tasks.send_delivery": WEBHOOKS,
     "webhooks.tasks.drain_endpoint": WEBHOOKS,
 }

@@ -45,6 +45,8 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[Received] = []
         self.replies: list[Reply] = [Reply()]
+        # TCP connections accepted (a kept-alive connection carries many requests).
+        self.connections = 0
         # Called with the request's index (0-based) before it is answered, if set.
         self.on_request: Callable[[int], None] | None = None
         self._lock = threading.Lock()
@@ -52,6 +54,11 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                super().setup()
+                with receiver._lock:
+                    receiver.connections += 1
 
             def do_POST(self):  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("content-length") or 0)

@@ -8,6 +8,7 @@ from webhooks import delivery as delivery_module
 from webhooks import poller
 from webhooks.events import emit
 from webhooks.models import Delivery
+from webhooks.recording import RETRY_SCHEDULE_SECONDS
 
 pytestmark = pytest.mark.django_db
 
@@ -64,9 +65,7 @@ def test_the_delivery_fails_when_the_schedule_is_exhausted(receiver, make_endpoi
     make_endpoint(receiver.url(), events=["product.created"])
     emit("product.created", {"id": 1})
     delivery = Delivery.objects.get()
-    Delivery.objects.filter(pk=delivery.pk).update(
-        retries=len(delivery_module.RETRY_SCHEDULE_SECONDS)
-    )
+    Delivery.objects.filter(pk=delivery.pk).update(retries=len(RETRY_SCHEDULE_SECONDS))
 
     _send_now(delivery)
 

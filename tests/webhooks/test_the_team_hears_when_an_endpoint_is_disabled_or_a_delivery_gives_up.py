@@ -11,9 +11,9 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.webhooks.conftest import Reply
 from webhooks import delivery as delivery_module
-from webhooks.delivery import RETRY_SCHEDULE_SECONDS
 from webhooks.events import emit
 from webhooks.models import Delivery
+from webhooks.recording import RETRY_SCHEDULE_SECONDS
 
 pytestmark = pytest.mark.django_db
 

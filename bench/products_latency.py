@@ -10,6 +10,8 @@ Steps:
 3. Start gunicorn (gthread, 4 workers x 4 threads, DEBUG off) on a free loopback port.
 4. Single client: p50/p95 of --requests requests per scenario, list page and API.
 5. 16 concurrent clients (threads with requests) for --seconds over the page-1 scenarios.
+5b. A full read of the catalogue through the API's cursor pages (1,000 a page), and the same
+   keyset pages straight from PostgreSQL, with the ratio (target <= 10x).
 6. With --delete-all: delete-all through the API, timed, while a probe keeps loading the list
    page (it empties the bench catalogue: the next run loads it again).
 """
@@ -37,6 +39,9 @@ from bench.products_data import copy_products, ensure_database, vocabulary  # no
 
 USERNAME, PASSWORD = "bench", "bench-password-not-secret"  # noqa: S105 - bench database only
 CLIENTS = 16
+SINGLE_P95 = 50  # ms, issue #13's targets
+CONCURRENT_P95 = 250
+FULL_READ_RATIO = 10  # a full read through the API <= 10x the same read straight from PostgreSQL
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -250,16 +255,23 @@ def timed_get(session: requests.Session, url: str, params: dict) -> float:
 
 def single_client(base: str, cases: list[tuple[str, dict]], requests_per_case: int) -> None:
     session = login(base)
-    print(f"\nsingle client, {requests_per_case} requests each (ms)")
-    print(f"{'scenario':32} {'page p50':>9} {'page p95':>9} {'API p50':>9} {'API p95':>9}")
+    print(
+        f"\nsingle client, {requests_per_case} requests each (ms; x target: p95 / {SINGLE_P95} ms)"
+        f"; load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'scenario':32} {'page p50':>9} {'page p95':>9} {'x target':>8} "
+        f"{'API p50':>9} {'API p95':>9} {'x target':>8}"
+    )
     for label, params in cases:
         row = []
         for path in ("/products/", "/api/products/"):
             for _ in range(3):
                 timed_get(session, base + path, params)
             samples = [timed_get(session, base + path, params) for _ in range(requests_per_case)]
-            row += [statistics.median(samples), percentile(samples, 0.95)]
-        print(f"{label:32} " + " ".join(f"{value:9.1f}" for value in row))
+            p95 = percentile(samples, 0.95)
+            row.append(f"{statistics.median(samples):9.1f} {p95:9.1f} {p95 / SINGLE_P95:8.2f}")
+        print(f"{label:32} " + " ".join(row))
 
 
 def concurrent_clients(base: str, cases: list[tuple[str, dict]], seconds: float) -> None:
@@ -296,15 +308,57 @@ def concurrent_clients(base: str, cases: list[tuple[str, dict]], seconds: float)
     total = len(latencies["page"]) + len(latencies["api"])
     print(
         f"\n{CLIENTS} concurrent clients for {seconds:.0f} s over the page-1 scenarios: "
-        f"{total:,} requests, {total / seconds:.0f} req/s, {len(errors)} errors"
+        f"{total:,} requests, {total / seconds:.0f} req/s, {len(errors)} errors; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     for kind, values in latencies.items():
+        p95 = percentile(values, 0.95)
         print(
-            f"  {kind:5} p50 {statistics.median(values):7.1f} ms   "
-            f"p95 {percentile(values, 0.95):7.1f} ms   p99 {percentile(values, 0.99):7.1f} ms"
+            f"  {kind:5} p50 {statistics.median(values):7.1f} ms   p95 {p95:7.1f} ms "
+            f"({p95 / CONCURRENT_P95:.2f}x the {CONCURRENT_P95} ms target)   "
+            f"p99 {percentile(values, 0.99):7.1f} ms"
         )
     if errors:
         print("  first error:", errors[0])
+
+
+def full_read(base: str, url: str, page_size: int = 1000) -> None:
+    """Every product through the API's cursor pages, then the same keyset pages straight
+    from PostgreSQL (psycopg, same columns), in the same run."""
+    session = login(base)
+    api_rows, pages = 0, 0
+    started = time.perf_counter()
+    next_url = f"{base}/api/products/?cursor=&page_size={page_size}"
+    while next_url:
+        response = session.get(next_url)
+        response.raise_for_status()
+        body = response.json()
+        api_rows += len(body["results"])
+        pages += 1
+        next_url = body["next"]
+    api_seconds = time.perf_counter() - started
+    pg_rows, last = 0, 0
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        while True:
+            batch = conn.execute(
+                "SELECT id, sku, name, description, active, created_at, updated_at "
+                "FROM products_product WHERE id > %s ORDER BY id LIMIT %s",
+                [last, page_size],
+            ).fetchall()
+            if not batch:
+                break
+            pg_rows += len(batch)
+            last = batch[-1][0]
+    pg_seconds = time.perf_counter() - started
+    ratio = api_seconds / pg_seconds
+    print(
+        f"\nfull read, pages of {page_size:,}: API (cursor) {api_rows:,} products in "
+        f"{pages} pages, "
+        f"{api_seconds:.1f} s; straight from PostgreSQL {pg_rows:,} in {pg_seconds:.2f} s; "
+        f"{ratio:.1f}x ({'ok' if ratio <= FULL_READ_RATIO else 'MISS'}, target "
+        f"<= {FULL_READ_RATIO}x); load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 def delete_all(base: str, sku: str) -> None:
@@ -348,6 +402,7 @@ def main() -> None:
         "--reuse", action="store_true", help="keep the products already loaded if enough"
     )
     parser.add_argument("--delete-all", action="store_true", help="end with a timed delete-all")
+    parser.add_argument("--no-full-read", action="store_true", help="skip the full API read")
     args = parser.parse_args()
 
     url = ensure_database()
@@ -380,6 +435,8 @@ def main() -> None:
     try:
         single_client(server.base, cases, args.requests)
         concurrent_clients(server.base, cases, args.seconds)
+        if not args.no_full_read:
+            full_read(server.base, url)
         if args.delete_all:
             delete_all(server.base, terms["sku"])
     finally:

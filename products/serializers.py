@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from typing import NoReturn
+from functools import cached_property
+from typing import Any, NoReturn
 
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
@@ -32,6 +33,28 @@ class ProductSerializer(serializers.ModelSerializer):
             "name": {"validators": [validate_single_line_text]},
             "description": {"validators": [validate_multi_line_text]},
         }
+
+    def to_representation(self, instance: Product) -> dict[str, Any]:
+        """DRF's representation of a product without its per-field machinery (a full read of
+        the catalogue serializes 500,000): model values as they are, datetimes through their
+        DRF field (ISO 8601, UTC as Z)."""
+        return {
+            name: value if convert is None or value is None else convert(value)
+            for name, convert, value in (
+                (name, convert, getattr(instance, name)) for name, convert in self._readers
+            )
+        }
+
+    @cached_property
+    def _readers(self) -> list[tuple[str, Any]]:
+        return [
+            (
+                name,
+                field.to_representation if isinstance(field, serializers.DateTimeField) else None,
+            )
+            for name, field in self.fields.items()
+            if not field.write_only
+        ]
 
     def validate_sku(self, value: str) -> str:
         value = services.normalize_sku(value)

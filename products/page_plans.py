@@ -143,9 +143,14 @@ def _read_filtered(queryset: QuerySet, bottom: int, top: int, matches: int | Non
         restrict = _prefix_condition(queryset, budget)
         if restrict is None:  # the table is smaller than the budget: any walk is bounded
             return list(queryset[bottom:top])
-        rows = _read_with(restrict(queryset), bottom, top, setting=WALK_PLAN)
-        if len(rows) == top - bottom:
-            return rows
+        # Ids first: when the filter needs only the sort index's columns (name contains,
+        # sorted by name: the default list) the walk reads that index alone, no table rows.
+        ids = _read_with(
+            restrict(queryset).values_list("pk", flat=True), bottom, top, setting=WALK_PLAN
+        )
+        if len(ids) == top - bottom:
+            found = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+            return [found[pk] for pk in ids if pk in found]
     return _read_with(queryset, bottom, top, setting=BITMAP_PLAN)
 
 

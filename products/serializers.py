@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import tzinfo
 from functools import cached_property
 from typing import Any, NoReturn
 
-from rest_framework import serializers, status
+from rest_framework import ISO_8601, serializers, status
 from rest_framework.exceptions import APIException
+from rest_framework.settings import api_settings
 
 from products import services
 from products.models import Product
@@ -36,25 +38,34 @@ class ProductSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Product) -> dict[str, Any]:
         """DRF's representation of a product without its per-field machinery (a full read of
-        the catalogue serializes 500,000): model values as they are, datetimes through their
-        DRF field (ISO 8601, UTC as Z)."""
-        return {
-            name: value if convert is None or value is None else convert(value)
-            for name, convert, value in (
-                (name, convert, getattr(instance, name)) for name, convert in self._readers
-            )
-        }
+        the catalogue serializes 500,000): model values as they are; datetimes as DRF's
+        DateTimeField writes them (in the field's time zone, ISO 8601, +00:00 as Z), with the
+        time zone looked up once per serializer instead of twice per row."""
+        representation = {}
+        for name, in_zone in self._readers:
+            value = getattr(instance, name)
+            if in_zone is not None and value is not None:
+                value = value.astimezone(in_zone).isoformat()
+                if value.endswith("+00:00"):
+                    value = value.removesuffix("+00:00") + "Z"
+            representation[name] = value
+        return representation
 
     @cached_property
-    def _readers(self) -> list[tuple[str, Any]]:
-        return [
-            (
-                name,
-                field.to_representation if isinstance(field, serializers.DateTimeField) else None,
-            )
-            for name, field in self.fields.items()
-            if not field.write_only
-        ]
+    def _readers(self) -> list[tuple[str, tzinfo | None]]:
+        """(field name, time zone for a datetime field else None), readable fields in order."""
+        readers: list[tuple[str, tzinfo | None]] = []
+        for name, field in self.fields.items():
+            if field.write_only:
+                continue
+            if isinstance(field, serializers.DateTimeField):
+                if getattr(field, "format", api_settings.DATETIME_FORMAT) != ISO_8601:
+                    raise ValueError(f"{name}: only ISO 8601 datetimes are written here")
+                readers.append((name, field.timezone if hasattr(field, "timezone") else
+                                field.default_timezone()))  # fmt: skip
+            else:
+                readers.append((name, None))
+        return readers
 
     def validate_sku(self, value: str) -> str:
         value = services.normalize_sku(value)

@@ -194,9 +194,13 @@ def rebuild_blockers(cursor) -> list[str]:
     return [reason for (reason,) in cursor.fetchall()]
 
 
-def rebuild_catalogue(cursor, *, on_step: Callable[[str], None], job_id: int | None = None) -> int:
+def rebuild_catalogue(
+    cursor, *, on_step: Callable[[str], None], new: int, job_id: int | None = None
+) -> int:
     """Steps 1-4 above; returns how many new products were created. The caller holds the
-    merge lock and a REBUILD_LOCK_MODE lock on the catalogue.
+    merge lock and a REBUILD_LOCK_MODE lock on the catalogue, and classified `new` staged
+    SKUs as new under it: with none, step 2's INSERT of new SKUs (an anti-join of the
+    staging table against the catalogue, ~0.5 s of CPU at 500k rows) is not run.
 
     `on_step` hears each step, for the progress display; with `job_id` the new products are
     recorded as created in that job's change set (the caller records the updated ones)."""
@@ -213,7 +217,7 @@ def rebuild_catalogue(cursor, *, on_step: Callable[[str], None], job_id: int | N
     on_step("writing the merged catalogue into a new table")
     _create_next_table(cursor, sequences)
     cursor.execute(copy_existing_sql(columns))
-    created = change_set.insert_new(cursor, COPY_NEW, job_id=job_id)
+    created = change_set.insert_new(cursor, COPY_NEW, job_id=job_id) if new else 0
     renames = _build_indexes(cursor, indexes, on_step)
     renames += _add_foreign_keys(cursor, foreign_keys, on_step)
     cursor.execute(f"ANALYZE {NEXT_TABLE}")

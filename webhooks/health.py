@@ -12,7 +12,9 @@ held only from the upsert to the commit.
 
 Reading: `for_endpoints(ids)` sums, in one query, each endpoint's buckets that overlap the last
 WINDOW (so the window is WINDOW to WINDOW + BUCKET long), and reads its last success and last
-failure (models.EndpointLastResult, one row per endpoint, kept as long as the endpoint).
+failure (models.EndpointLastResult, one row per endpoint, kept as long as the endpoint). The
+histogram is a column per slot: summing plain columns is several times faster than summing
+arrays element by element, which made most of the list's time.
 
 Response times: a histogram with fixed bounds (LATENCY_BOUNDS_MS, then one overflow slot).
 A percentile is estimated inside the slot that holds it, linearly between the slot's bounds
@@ -31,17 +33,21 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from webhooks.models import Delivery, EndpointLastResult
+from webhooks.models import Delivery, EndpointHealth, EndpointLastResult
 
 BUCKET = timedelta(minutes=5)
 WINDOW = timedelta(hours=24)
-# Upper bounds (inclusive) of the response-time slots, in milliseconds; then one overflow slot.
+# Upper bounds (inclusive) of the response-time slots, in milliseconds, then one overflow slot:
+# the histogram's columns (EndpointHealth.latency_le_<bound>, latency_over) define them.
 # At most 1.7x apart from 50 ms on (2x to 2.5x below): an estimate is within that factor
 # of the true value.
-LATENCY_BOUNDS_MS = (
-    5, 10, 25, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000,
-)  # fmt: skip
-SLOTS = len(LATENCY_BOUNDS_MS) + 1
+LATENCY_BOUNDS_MS = tuple(
+    int(column.name.removeprefix("latency_le_"))
+    for column in EndpointHealth._meta.fields
+    if column.name.startswith("latency_le_")
+)
+LATENCY_COLUMNS = (*(f"latency_le_{bound}" for bound in LATENCY_BOUNDS_MS), "latency_over")
+SLOTS = len(LATENCY_COLUMNS)
 MAX_ERROR_LENGTH = EndpointLastResult._meta.get_field("last_failure_error").max_length or 500
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -113,22 +119,20 @@ class _Last:
             self.last_failure_error = attempt.error[:MAX_ERROR_LENGTH]
 
 
-_BUCKETS_SQL = """
-INSERT INTO webhooks_endpointhealth AS h (endpoint_id, bucket_start, attempts, attempts_failed,
-    deliveries_succeeded, deliveries_failed, latency_counts)
-VALUES {values}
-ON CONFLICT (endpoint_id, bucket_start) DO UPDATE SET
-    attempts = h.attempts + EXCLUDED.attempts,
-    attempts_failed = h.attempts_failed + EXCLUDED.attempts_failed,
-    deliveries_succeeded = h.deliveries_succeeded + EXCLUDED.deliveries_succeeded,
-    deliveries_failed = h.deliveries_failed + EXCLUDED.deliveries_failed,
-    latency_counts = ARRAY(
-        SELECT coalesce(old, 0) + coalesce(new, 0)
-        FROM unnest(h.latency_counts, EXCLUDED.latency_counts) WITH ORDINALITY AS s(old, new, i)
-        ORDER BY i
-    )
-"""
-_BUCKET_VALUES = "(%s, %s, %s, %s, %s, %s, %s::integer[])"
+_COUNT_COLUMNS = (
+    "attempts",
+    "attempts_failed",
+    "deliveries_succeeded",
+    "deliveries_failed",
+    *LATENCY_COLUMNS,
+)
+_BUCKETS_SQL = (
+    "INSERT INTO webhooks_endpointhealth AS h (endpoint_id, bucket_start, "
+    + ", ".join(_COUNT_COLUMNS)
+    + ") VALUES {values} ON CONFLICT (endpoint_id, bucket_start) DO UPDATE SET "
+    + ", ".join(f"{column} = h.{column} + EXCLUDED.{column}" for column in _COUNT_COLUMNS)
+)
+_BUCKET_VALUES = "(" + ", ".join(["%s"] * (2 + len(_COUNT_COLUMNS))) + ")"
 _LAST_SQL = """
 INSERT INTO webhooks_endpointlastresult AS r (endpoint_id, last_success_at, last_failure_at,
     last_failure_error)
@@ -166,7 +170,7 @@ def record_attempts(batch: Iterable[Attempted]) -> None:
             bucket.attempts_failed,
             bucket.deliveries_succeeded,
             bucket.deliveries_failed,
-            bucket.latency_counts,
+            *bucket.latency_counts,
         ]
     last_params: list[Any] = []
     for endpoint_id, result in sorted(last.items()):
@@ -242,32 +246,19 @@ def percentile_ms(counts: Sequence[int], share: float) -> int | None:
     return LATENCY_BOUNDS_MS[-1]
 
 
-# One pass over the window's buckets: each bucket row is unnested into its latency slots, and
-# its scalar counts are summed once (at slot 1).
-_READ_SQL = """
-WITH recent AS (
-    SELECT h.endpoint_id,
-           sum(h.attempts) FILTER (WHERE s.slot = 1) AS attempts,
-           sum(h.attempts_failed) FILTER (WHERE s.slot = 1) AS attempts_failed,
-           sum(h.deliveries_succeeded) FILTER (WHERE s.slot = 1) AS deliveries_succeeded,
-           sum(h.deliveries_failed) FILTER (WHERE s.slot = 1) AS deliveries_failed,
-           s.slot, sum(s.n) AS n
-    FROM webhooks_endpointhealth AS h,
-         unnest(h.latency_counts) WITH ORDINALITY AS s(n, slot)
-    WHERE h.endpoint_id = ANY(%(ids)s) AND h.bucket_start > %(since)s
-    GROUP BY h.endpoint_id, s.slot
-), totals AS (
-    SELECT endpoint_id, sum(attempts) AS attempts, sum(attempts_failed) AS attempts_failed,
-           sum(deliveries_succeeded) AS deliveries_succeeded,
-           sum(deliveries_failed) AS deliveries_failed, array_agg(n ORDER BY slot) AS counts
-    FROM recent GROUP BY endpoint_id
+_READ_SQL = (
+    "WITH totals AS (SELECT endpoint_id, "
+    + ", ".join(f"sum({column}) AS {column}" for column in _COUNT_COLUMNS)
+    + """ FROM webhooks_endpointhealth
+        WHERE endpoint_id = ANY(%(ids)s) AND bucket_start > %(since)s
+        GROUP BY endpoint_id
+    )
+    SELECT e.id, r.last_success_at, r.last_failure_at, r.last_failure_error, """
+    + ", ".join(f"t.{column}" for column in _COUNT_COLUMNS)
+    + """ FROM unnest(%(ids)s::bigint[]) AS e(id)
+    LEFT JOIN totals AS t ON t.endpoint_id = e.id
+    LEFT JOIN webhooks_endpointlastresult AS r ON r.endpoint_id = e.id"""
 )
-SELECT e.id, t.attempts, t.attempts_failed, t.deliveries_succeeded, t.deliveries_failed,
-       t.counts, r.last_success_at, r.last_failure_at, r.last_failure_error
-FROM unnest(%(ids)s::bigint[]) AS e(id)
-LEFT JOIN totals AS t ON t.endpoint_id = e.id
-LEFT JOIN webhooks_endpointlastresult AS r ON r.endpoint_id = e.id
-"""
 
 
 def for_endpoints(ids: Sequence[int], *, now: datetime | None = None) -> dict[int, Health]:
@@ -279,14 +270,14 @@ def for_endpoints(ids: Sequence[int], *, now: datetime | None = None) -> dict[in
         cursor.execute(_READ_SQL, {"ids": list(ids), "since": since})
         rows = cursor.fetchall()
     found: dict[int, Health] = {}
-    for row in rows:
-        endpoint_id, attempts, failed, succeeded_d, failed_d, counts, ok_at, bad_at, error = row
+    for endpoint_id, ok_at, bad_at, error, *counts in rows:
+        attempts, failed, succeeded_d, failed_d, *latency = (int(n or 0) for n in counts)
         found[endpoint_id] = Health(
-            attempts=int(attempts or 0),
-            attempts_failed=int(failed or 0),
-            deliveries_succeeded=int(succeeded_d or 0),
-            deliveries_failed=int(failed_d or 0),
-            latency_counts=tuple(int(count) for count in counts or ()),
+            attempts=attempts,
+            attempts_failed=failed,
+            deliveries_succeeded=succeeded_d,
+            deliveries_failed=failed_d,
+            latency_counts=tuple(latency),
             last_success_at=ok_at,
             last_failure_at=bad_at,
             last_failure_error=error or "",

@@ -254,8 +254,28 @@ class EndpointHealth(models.Model):
     # Deliveries an attempt of this bucket ended (test deliveries are not counted).
     deliveries_succeeded = models.PositiveIntegerField(default=0)
     deliveries_failed = models.PositiveIntegerField(default=0)
-    # Attempts per response-time slot: webhooks.health.LATENCY_BOUNDS_MS, then one overflow.
-    latency_counts = ArrayField(models.PositiveIntegerField(), default=list)
+    # The response-time histogram: attempts answered in at most <n> ms (and more than the
+    # bound before), then those slower than the last bound. A column each, so the list sums
+    # plain columns; webhooks.health reads the bounds from these names.
+    latency_le_5 = models.PositiveIntegerField(default=0)
+    latency_le_10 = models.PositiveIntegerField(default=0)
+    latency_le_25 = models.PositiveIntegerField(default=0)
+    latency_le_50 = models.PositiveIntegerField(default=0)
+    latency_le_75 = models.PositiveIntegerField(default=0)
+    latency_le_100 = models.PositiveIntegerField(default=0)
+    latency_le_150 = models.PositiveIntegerField(default=0)
+    latency_le_200 = models.PositiveIntegerField(default=0)
+    latency_le_300 = models.PositiveIntegerField(default=0)
+    latency_le_500 = models.PositiveIntegerField(default=0)
+    latency_le_750 = models.PositiveIntegerField(default=0)
+    latency_le_1000 = models.PositiveIntegerField(default=0)
+    latency_le_1500 = models.PositiveIntegerField(default=0)
+    latency_le_2000 = models.PositiveIntegerField(default=0)
+    latency_le_3000 = models.PositiveIntegerField(default=0)
+    latency_le_5000 = models.PositiveIntegerField(default=0)
+    latency_le_7500 = models.PositiveIntegerField(default=0)
+    latency_le_10000 = models.PositiveIntegerField(default=0)
+    latency_over = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name_plural = "endpoint health"

@@ -17,7 +17,8 @@ spread evenly; clustering defeats that assumption and nothing in the statistics 
 the choice is made here, from the planner's estimate of matches (planner statistics on the
 lower(...) expressions, which the trigram indexes' expression statistics provide):
 
-1. expected walk = top x table rows / estimated matches. Above WALK_ROWS_MAX: bitmap.
+1. expected walk = top x table rows / estimated matches. Above WALK_ROWS_MAX, or above the
+   estimated matches (which the bitmap reads at least): bitmap.
 2. Otherwise a bounded walk (bitmap scans off for that statement): the list restricted to the
    first `budget` rows of the sort order (budget = WALK_SLACK x expected walk, at least
    WALK_ROWS_MIN), by a range condition on the sort key up to the budget-th row, which is
@@ -138,7 +139,10 @@ def _read_filtered(queryset: QuerySet, bottom: int, top: int, matches: int | Non
         matches = planner_estimate(queryset)
     table_rows = table_estimate(queryset)
     expected_walk = top * table_rows / max(matches, 1)
-    if table_rows > 0 and expected_walk <= WALK_ROWS_MAX:
+    # The bitmap reads every match at least: walk only when that is more than the walk is
+    # expected to read (names containing "michael" AND inactive, 1,200 matches, sorted by
+    # -name: a walk expects 10,000 rows, the bitmap reads the 12,000 names' matches anyway).
+    if table_rows > 0 and expected_walk <= min(WALK_ROWS_MAX, matches):
         budget = max(WALK_ROWS_MIN, int(WALK_SLACK * expected_walk))
         restrict = _prefix_condition(queryset, budget)
         if restrict is None:  # the table is smaller than the budget: any walk is bounded

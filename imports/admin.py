@@ -1,19 +1,23 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from imports import services
 from imports.models import ImportJob
+from imports.permissions import REVERT
 
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    """Read-only: jobs change only through imports.services (pages, API, command)."""
+    """Read-only: jobs change only through imports.services (pages, API, command); the one
+    action queues reverts, for users with the imports add and change permissions."""
 
-    list_display = ["id", "original_name", "status", "phase", "rows_read", "created", "updated",
-                    "unchanged", "rows_rejected", "source", "created_by", "created_at",
-                    "finished_at"]  # fmt: skip
-    list_filter = ["status", "source", "validate_only", "strict"]
+    list_display = ["id", "kind", "original_name", "status", "phase", "rows_read", "created",
+                    "updated", "unchanged", "rows_rejected", "restored", "deleted", "conflicts",
+                    "source", "created_by", "created_at", "finished_at"]  # fmt: skip
+    list_filter = ["kind", "status", "source", "validate_only", "strict"]
     search_fields = ["original_name", "error"]
     date_hierarchy = "created_at"
     list_select_related = ["created_by"]
+    actions = ["revert_imports"]
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -23,3 +27,21 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_revert_permission(self, request) -> bool:
+        return request.user.has_perms(REVERT)
+
+    @admin.action(description="Revert the selected imports", permissions=["revert"])
+    def revert_imports(self, request, queryset) -> None:
+        """Queue a revert of each selected import; products changed since are left as they
+        are (conflicts). One later imports touched is skipped with a message: revert it from
+        its page, which shows what they changed."""
+        for job in queryset.order_by("pk"):
+            try:
+                revert_job = services.import_job_revert(job=job, user=request.user)
+            except services.ImportJobError as exc:
+                self.message_user(request, f"Import #{job.pk}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, f"Import #{job.pk}: revert #{revert_job.pk} queued.", messages.SUCCESS
+                )

@@ -16,7 +16,12 @@ from imports.downloads import CSVRenderer, report_response
 from imports.event_stream import job_event_stream
 from imports.models import ImportJob
 from imports.permissions import ImportJobPermissions
-from imports.serializers import ImportJobCreateSerializer, ImportJobSerializer
+from imports.serializers import (
+    ImportJobCreateSerializer,
+    ImportJobSerializer,
+    ImportRevertSerializer,
+    RevertNeedsConfirmationSerializer,
+)
 from imports.uploads import too_large_message
 
 # Answered by imports.upload_gate before the body is read (`file` repeats `detail`).
@@ -36,7 +41,7 @@ class ImportJobViewSet(
     serializer_class = ImportJobSerializer
     permission_classes = [ImportJobPermissions]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
-    filterset_fields = ["status", "source", "validate_only"]
+    filterset_fields = ["kind", "status", "source", "validate_only"]
     ordering_fields = ["created_at", "finished_at", "rows_read", "id"]
     search_fields = ["original_name"]
 
@@ -73,6 +78,40 @@ class ImportJobViewSet(
     def retry(self, request: Request, pk=None) -> Response:
         """Queue a failed or cancelled import again from its stored file."""
         return self._act(services.import_job_retry)
+
+    @extend_schema(
+        request=ImportRevertSerializer,
+        responses={
+            201: ImportJobSerializer,
+            409: OpenApiResponse(
+                RevertNeedsConfirmationSerializer,
+                description="The import cannot be reverted (`detail` says why), or later "
+                "imports changed some of its products (`later_imports`: send `confirm` or "
+                "`force`).",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def revert(self, request: Request, pk=None) -> Response:
+        """Take back a completed import or delete-all: queues a job of kind `revert`
+        (`reverts` = this import) that restores the products it updated (only the fields it
+        changed), deletes those it created and puts back those it deleted, with their ids, in
+        one transaction. Products changed since are conflicts, left as they are unless
+        `force`. Needs the imports add and change permissions."""
+        job = self.get_object()
+        serializer = ImportRevertSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            revert_job = services.import_job_revert(
+                job=job, user=request.user, source=ImportJob.Source.API, **serializer.validated_data
+            )
+        except services.RevertNeedsConfirmation as exc:
+            body = {"detail": str(exc), "later_imports": exc.later_imports}
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        except services.ImportJobError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        body = ImportJobSerializer(revert_job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     def _act(self, service) -> Response:
         job = self.get_object()

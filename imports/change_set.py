@@ -26,6 +26,10 @@ the file lacks (NULL in staging, imports.staging.MERGED_VALUES) is never shown a
 transaction's time, which the merge writes into updated_at); in validate only, the
 product's current updated_at.
 
+Other writers: a delete-all on a catalogue that cannot be set aside records every product as
+deleted, the whole row (`record_deleted_all`, imports.deleted_products); a revert records its
+conflicts (imports.revert).
+
 Rows are deleted with the job's stored files after IMPORT_FILE_RETENTION_DAYS
 (`delete_expired`, from the same housekeeping task).
 """
@@ -234,3 +238,19 @@ def delete_expired(
     cutoff = timezone.now() - timedelta(days=retention_days)
     expired = ImportChange.objects.filter(job__finished_at__lt=cutoff)
     return delete_in_batches(expired, batch_size=batch_size)
+
+
+# Every product as a whole row (to_jsonb: every column, id, created_at and updated_at
+# included), so a revert puts each back with its id (jsonb_populate_record, imports.revert).
+RECORD_DELETED_ALL = f"""
+INSERT INTO {CHANGES} ({COLUMNS})
+SELECT %s, '{ImportChange.Kind.DELETED}', p.id, p.sku, to_jsonb(p), NULL, p.updated_at
+FROM {PRODUCTS} AS p
+"""
+
+
+def record_deleted_all(cursor, *, job_id: int) -> int:
+    """Every product, about to be deleted by the delete-all job `job_id`; returns how many.
+    The caller holds the lock that keeps the catalogue as it is until it deletes them."""
+    cursor.execute(RECORD_DELETED_ALL, [job_id])
+    return cursor.rowcount

@@ -1,4 +1,5 @@
-"""Running a claimed import job: the pipeline plus what a job needs around it.
+"""Running a claimed import job: the pipeline (or, for a revert job, imports.revert) plus
+what a job needs around it.
 
 Used by the Celery task and by the `import_products` command alike:
 1. publish live progress to Redis (throttled, imports/progress.py);
@@ -34,6 +35,7 @@ from acme.lib import database_loss
 from imports import progress, services
 from imports.models import ImportJob
 from imports.pipeline import ImportCancelled, ImportFailed, ImportOptions, Progress, run_import
+from imports.revert import run_revert
 
 logger = logging.getLogger(__name__)
 
@@ -167,22 +169,31 @@ def execute(
         ))  # fmt: skip
 
     try:
-        stream = source if source is not None else job.file.open("rb")
+        # A revert reads the change set it takes back (imports.revert), an import its file.
+        reverting = job.kind == ImportJob.Kind.REVERT
+        stream = None if reverting else source if source is not None else job.file.open("rb")
         try:
             # The merge and the job's outcome (status, counts, report, event) commit in one
             # transaction: a kill at any moment leaves both as they were or both done.
             with transaction.atomic():
-                result = run_import(
-                    # A FieldFile reads like the binary file it opened.
-                    source=cast(BinaryIO, stream),
-                    options=job_options(job),
-                    report=report,
-                    bytes_total=job.size,
-                    on_progress=on_progress,
-                    should_cancel=CancelCheck(job.pk, heartbeat),
-                    on_validated=store_report,
-                    job_id=job.pk,
-                )
+                if stream is None:
+                    result = run_revert(
+                        job=job,
+                        on_progress=on_progress,
+                        should_cancel=CancelCheck(job.pk, heartbeat),
+                    )
+                else:
+                    result = run_import(
+                        # A FieldFile reads like the binary file it opened.
+                        source=cast(BinaryIO, stream),
+                        options=job_options(job),
+                        report=report,
+                        bytes_total=job.size,
+                        on_progress=on_progress,
+                        should_cancel=CancelCheck(job.pk, heartbeat),
+                        on_validated=store_report,
+                        job_id=job.pk,
+                    )
                 report.close()
                 heartbeat.stop()
                 recorded = services.import_job_complete(
@@ -196,7 +207,7 @@ def execute(
                     raise _OutcomeRefused
             return recorded
         finally:
-            if source is None:
+            if source is None and stream is not None:
                 stream.close()
     except _OutcomeRefused:
         logger.warning("import %s: the job was ended elsewhere (failed as lost?) while this "

@@ -8,10 +8,11 @@ from imports.uploads import file_format
 # The counts of a run, in the order pages and payloads show them: columns of ImportJob below
 # and fields of imports.pipeline.ImportResult with the same names.
 # `deactivated` and `deleted`: the products a sync (imports.sync) wrote because the file does
-# not name them.
+# not name them. `restored`, `deleted` and `conflicts`: what a revert did (imports.revert);
+# `deleted` is also what a delete-all removed.
 COUNT_FIELDS = (
     "rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged",
-    "deactivated", "deleted",
+    "deactivated", "deleted", "restored", "conflicts",
 )  # fmt: skip
 
 
@@ -55,6 +56,12 @@ class ImportJob(models.Model):
     FINISHED = (Status.COMPLETED, Status.FAILED, Status.CANCELLED)
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.IMPORT)
+    # A revert job: the import (or delete-all) it takes back, and whether it overwrites the
+    # products changed since ("Revert anyway"); see imports.revert.
+    reverts = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reverted_by"
+    )
+    force = models.BooleanField(default=False)
 
     # Blank for imports run from the shell without --queue: the file stayed where it was.
     file = models.FileField(upload_to="imports/uploads/%Y/%m/%d/", max_length=300, blank=True)
@@ -102,6 +109,8 @@ class ImportJob(models.Model):
     unchanged = models.BigIntegerField(default=0)
     deactivated = models.BigIntegerField(default=0)
     deleted = models.BigIntegerField(default=0)
+    restored = models.BigIntegerField(default=0)
+    conflicts = models.BigIntegerField(default=0)
     unknown_columns = models.JSONField(default=list, blank=True)
     durations = models.JSONField(default=dict, blank=True, help_text="Phase name -> seconds.")
 
@@ -158,7 +167,9 @@ class ImportJob(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        return self.status in (self.Status.FAILED, self.Status.CANCELLED) and bool(self.file)
+        # A revert runs from the change set it takes back, not from a file.
+        has_input = bool(self.file) or self.kind == self.Kind.REVERT
+        return self.status in (self.Status.FAILED, self.Status.CANCELLED) and has_input
 
     @property
     def total_seconds(self) -> float | None:
@@ -170,6 +181,14 @@ class ImportJob(models.Model):
     def outcome_text(self) -> str:
         """One sentence for a finished job (the page's JS writes the same)."""
         if self.status == self.Status.COMPLETED:
+            if self.kind == self.Kind.REVERT:
+                kept = "overwritten" if self.force else "left as they are"
+                return (
+                    f"Revert complete: {self.restored:,} restored, {self.deleted:,} deleted, "
+                    f"{self.conflicts:,} changed since the import ({kept})"
+                )
+            if self.kind == self.Kind.DELETE_ALL:
+                return f"Deleted all {self.deleted:,} products"
             if self.validate_only:
                 return (
                     f"Validation complete: would create {self.created:,}, update "
@@ -250,6 +269,10 @@ class ImportChange(models.Model):
         UPDATED = "updated", "Updated"
         DELETED = "deleted", "Deleted"
         DEACTIVATED = "deactivated", "Deactivated"
+        # A revert's: a product it found changed since the import it takes back (left as it
+        # is unless forced); `before` holds the values the revert would restore, `after` the
+        # product's current ones (imports.revert).
+        CONFLICT = "conflict", "Conflict"
 
     # No index of its own: importchange_job_kind_id leads with job (one btree less to fill
     # per change row).

@@ -1,8 +1,9 @@
 """Who may do what with imports: one rule for the pages, the API and the admin.
 
 Reading a job (its page, progress, event stream, error report: the rejected records' fields)
-needs `view`; starting one needs `add`; cancelling or retrying one needs `change`. The admin
-applies `view` itself and offers no writes.
+needs `view`; starting one needs `add`; cancelling or retrying one needs `change`; reverting
+one (which starts a revert job that rewrites the catalogue) needs both `add` and `change`
+(REVERT). The admin applies `view` itself; its one write is the revert action, with REVERT.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from acme.lib.permissions import ModelPermissions
 VIEW = "imports.view_importjob"
 START = "imports.add_importjob"
 CONTROL = "imports.change_importjob"
-# API actions beyond the model permissions DRF maps from the method (POST would mean `add`).
-CONTROL_ACTIONS = ("cancel", "retry")
+REVERT = (START, CONTROL)
+# API actions beyond the model permissions DRF maps from the method (POST would mean `add`,
+# so `revert` needs REVERT).
+CONTROL_ACTIONS = ("cancel", "retry", "revert")
 
 
 class ImportJobPermissions(ModelPermissions):

@@ -193,6 +193,9 @@ class ImportResult:
     unchanged: int = 0
     deactivated: int = 0
     deleted: int = 0
+    # A revert's counts (imports.revert); an import leaves them at 0.
+    restored: int = 0
+    conflicts: int = 0
     unknown_columns: list[str] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
     validate_only: bool = False

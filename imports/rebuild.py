@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.db import OperationalError, transaction
 
@@ -195,12 +196,22 @@ def rebuild_blockers(cursor) -> list[str]:
 
 
 def rebuild_catalogue(
-    cursor, *, on_step: Callable[[str], None], new: int, job_id: int | None = None
+    cursor,
+    *,
+    on_step: Callable[[str], None],
+    new: int = 0,
+    job_id: int | None = None,
+    fill: Callable[[Any, list[tuple[str, bool]]], int] | None = None,
+    keep_as: str | None = None,
 ) -> int:
-    """Steps 1-4 above; returns how many new products were created. The caller holds the
-    merge lock and a REBUILD_LOCK_MODE lock on the catalogue, and classified `new` staged
-    SKUs as new under it: with none, step 2's INSERT of new SKUs (an anti-join of the
-    staging table against the catalogue, ~0.5 s of CPU at 500k rows) is not run.
+    """Steps 1-4 above; returns how many new products were created (or what `fill`
+    returns). The caller holds the merge lock and a REBUILD_LOCK_MODE lock on the catalogue,
+    and classified `new` staged SKUs as new under it: with none, step 2's INSERT of new SKUs
+    (an anti-join of the staging table against the catalogue, ~0.5 s of CPU at 500k rows)
+    is not run. `fill`, when given, writes step 2 into NEXT_TABLE instead, given the live
+    table's columns (a revert fills it with its own plan, imports.revert). With `keep_as`,
+    the live table is kept under that name instead of dropped (a delete-all swaps in an
+    empty catalogue, imports.deleted_products).
 
     `on_step` hears each step, for the progress display; with `job_id` the new products are
     recorded as created in that job's change set (the caller records the updated ones)."""
@@ -216,14 +227,17 @@ def rebuild_catalogue(
 
     on_step("writing the merged catalogue into a new table")
     _create_next_table(cursor, sequences)
-    cursor.execute(copy_existing_sql(columns))
-    created = change_set.insert_new(cursor, COPY_NEW, job_id=job_id) if new else 0
+    if fill is None:
+        cursor.execute(copy_existing_sql(columns))
+        filled = change_set.insert_new(cursor, COPY_NEW, job_id=job_id) if new else 0
+    else:
+        filled = fill(cursor, columns)
     renames = _build_indexes(cursor, indexes, on_step)
     renames += _add_foreign_keys(cursor, foreign_keys, on_step)
     cursor.execute(f"ANALYZE {NEXT_TABLE}")
     on_step("switching to the new catalogue")
-    _swap(cursor, renames, sequences)
-    return created
+    _swap(cursor, renames, sequences, keep_as)
+    return filled
 
 
 def _create_next_table(cursor, sequences) -> None:
@@ -304,9 +318,12 @@ def _add_foreign_keys(cursor, foreign_keys, on_step) -> list[tuple[str, str, boo
     return renames
 
 
-def _swap(cursor, renames, sequences) -> None:
-    _lock_for_swap(cursor)
-    cursor.execute(f"DROP TABLE {PRODUCTS}")
+def _swap(cursor, renames, sequences, keep_as: str | None = None) -> None:
+    lock_for_swap(cursor)
+    if keep_as is None:
+        cursor.execute(f"DROP TABLE {PRODUCTS}")
+    else:
+        _set_aside(cursor, keep_as, sequences)
     cursor.execute(f"ALTER TABLE {NEXT_TABLE} RENAME TO {PRODUCTS}")
     for temporary, live, is_constraint in renames:
         if is_constraint:
@@ -320,7 +337,24 @@ def _swap(cursor, renames, sequences) -> None:
         cursor.execute(f"ALTER SEQUENCE {new_sequence} RENAME TO {live_name}")
 
 
-def _lock_for_swap(cursor) -> None:
+def _set_aside(cursor, name: str, sequences) -> None:
+    """Keep the live table as `name` (a delete-all's deleted products, imports.revert puts
+    them back): rename it, its indexes, the constraints backed by indexes and its identity
+    sequences, so the new table can take the live names. Catalog changes only."""
+    cursor.execute(INDEXES)
+    for number, (index, _, constraint, _) in enumerate(cursor.fetchall()):
+        if constraint is not None:  # renaming the constraint renames its index
+            cursor.execute(
+                f"ALTER TABLE {PRODUCTS} RENAME CONSTRAINT {constraint} TO {name}_c{number}"
+            )
+        else:
+            cursor.execute(f"ALTER INDEX {index} RENAME TO {name}_i{number}")
+    for column, live_sequence in sequences:
+        cursor.execute(f"ALTER SEQUENCE {live_sequence} RENAME TO {name}_{column}_seq")
+    cursor.execute(f"ALTER TABLE {PRODUCTS} RENAME TO {name}")
+
+
+def lock_for_swap(cursor) -> None:
     """ACCESS EXCLUSIVE on the live table, never making readers queue for long behind us.
 
     While a lock request waits, every later request for the table queues behind it; asking

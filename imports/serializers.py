@@ -48,7 +48,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
         fields = [
-            "id", "status", "phase", "original_name", "size", "source",
+            "id", "kind", "reverts", "force", "status", "phase", "original_name", "size", "source",
             "encoding", "delimiter", "sheet", "mapping", "validate_only", "strict", "sync",
             *COUNT_FIELDS,
             "counts", "unknown_columns", "durations", "error", "error_report_url",
@@ -160,3 +160,27 @@ class ImportJobCreateSerializer(FileSettingsSerializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
         return uploaded
+
+
+class ImportRevertSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        default=False,
+        help_text='"Revert anyway": also overwrite (or delete) the products changed since the '
+        "import. Without it they are left as they are and listed as conflicts.",
+    )
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text="Revert even though later imports changed some of the same products (they "
+        "become conflicts). Without it, or `force`, such a revert is answered 409 with "
+        "`later_imports`.",
+    )
+
+
+class LaterImportSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    products = serializers.IntegerField(help_text="How many of the same products it changed.")
+
+
+class RevertNeedsConfirmationSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    later_imports = LaterImportSerializer(many=True)

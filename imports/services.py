@@ -23,7 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
 
-from imports import progress
+from imports import deleted_products, progress, revert
 from imports.detection import AUTO
 from imports.event_data import ImportEventData
 from imports.models import COUNT_FIELDS, ImportJob
@@ -61,6 +61,28 @@ def _best_effort(write, job_id: int) -> None:
 
 class ImportJobError(Exception):
     """An action a user asked for that the job's state does not allow; str() says why."""
+
+
+class RevertNeedsConfirmation(ImportJobError):
+    """Later imports changed products the import to revert changed: those would be left as
+    they are (conflicts) unless forced. `later_imports`: [{"id", "products"}]."""
+
+    def __init__(self, later_imports: list[dict[str, int]]) -> None:
+        self.later_imports = later_imports
+        total = sum(later["products"] for later in later_imports)
+        names = ", ".join(f"#{later['id']}" for later in later_imports)
+        super().__init__(
+            f"Later imports ({names}) changed {total:,} of the products this import changed: "
+            "reverting leaves those as they are (conflicts) unless you revert anyway. "
+            "Confirm to revert the rest, or force to overwrite them too."
+        )
+
+
+# The event a completed job emits, by kind (a delete-all emits products.deleted_all itself).
+COMPLETED_EVENTS: dict[str, str] = {
+    ImportJob.Kind.IMPORT: "import.completed",
+    ImportJob.Kind.REVERT: "import.reverted",
+}
 
 
 def _enqueue(job_id: int, size: int) -> None:
@@ -147,6 +169,63 @@ def _option_fields(options: dict) -> dict:
         "sheet": options.get("sheet") or "",
         "sync": options.get("sync") or ImportJob.Sync.OFF,
     }
+
+
+@transaction.atomic
+def import_job_revert(
+    *,
+    job: ImportJob,
+    user=None,
+    force: bool = False,
+    confirm: bool = False,
+    source: str = ImportJob.Source.WEB,
+) -> ImportJob:
+    """Queue a revert of the completed import (or delete-all) `job` (imports.revert).
+
+    Refused (ImportJobError) when `job` cannot be reverted; RevertNeedsConfirmation when
+    later imports touched its products and neither `confirm` nor `force` is given. `force`
+    ("Revert anyway") overwrites the products changed since the import."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    refusal = revert.revert_refusal(job)
+    if refusal is not None:
+        raise ImportJobError(refusal)
+    if not (confirm or force):
+        later = revert.later_jobs_touching(job)
+        if later:
+            raise RevertNeedsConfirmation(later)
+    revert_job = ImportJob.objects.create(
+        kind=ImportJob.Kind.REVERT,
+        reverts=job,
+        force=force,
+        original_name=job.original_name,
+        size=0,
+        source=source,
+        created_by=user if user is not None and user.is_authenticated else None,
+        enqueued_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _enqueue(revert_job.pk, revert_job.size))
+    return revert_job
+
+
+def import_job_delete_all(*, cursor, user=None) -> ImportJob:
+    """Delete every product, revertibly (imports.deleted_products), and record it in the
+    import history as a completed job of kind delete_all whose `deleted` is the count. Called
+    by products.services.products_delete_all in its transaction, under its ACCESS EXCLUSIVE
+    lock on the catalogue; a revert of the job puts the products back with their ids within
+    IMPORT_FILE_RETENTION_DAYS."""
+    now = timezone.now()
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.DELETE_ALL,
+        status=ImportJob.Status.COMPLETED,
+        original_name="Delete all",
+        size=0,
+        created_by=user if user is not None and user.is_authenticated else None,
+        started_at=now,
+    )
+    job.deleted = deleted_products.delete_all(cursor, job_id=job.pk)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["deleted", "finished_at"])
+    return job
 
 
 def import_job_claim(*, job_id: int) -> ImportJob | None:
@@ -257,7 +336,8 @@ def import_job_complete(
     report_path: str | None = None,
     stored_report: str = "",
 ) -> ImportJob | None:
-    """Record a finished import and emit `import.completed` in the same transaction, which
+    """Record a finished import and emit `import.completed` (a revert: `import.reverted`)
+    in the same transaction, which
     is the import's own (imports.execution): the merge commits only with its outcome. None
     when the job is no longer running as `attempt`; the caller then rolls the merge back.
     `stored_report` names a report already stored (import_report_store); else the file at
@@ -272,7 +352,7 @@ def import_job_complete(
         _save_report(job, report_path)
     try:
         _finish(job, ImportJob.Status.COMPLETED, error="")
-        emit("import.completed", _event_data(job))
+        emit(COMPLETED_EVENTS[job.kind], _event_data(job))
     except BaseException:
         _discard_report(job)
         raise
@@ -357,11 +437,13 @@ def import_job_retry(*, job: ImportJob) -> ImportJob:
     if job.status not in (ImportJob.Status.FAILED, ImportJob.Status.CANCELLED):
         raise ImportJobError(f"Only failed or cancelled imports can be retried; this one is "
                              f"{job.status}.")  # fmt: skip
-    if not job.file and job.source == ImportJob.Source.COMMAND and not job.enqueued_at:
+    if job.kind == ImportJob.Kind.REVERT:
+        pass  # runs from the change set it takes back, not from a file
+    elif not job.file and job.source == ImportJob.Source.COMMAND and not job.enqueued_at:
         raise ImportJobError(
             "This import ran from the shell and its file was not stored; run the command again."
         )
-    if not job.file:
+    elif not job.file:
         raise ImportJobError(
             "This import's file was deleted after the retention period "
             f"({settings.IMPORT_FILE_RETENTION_DAYS:g} days); upload the file again."
@@ -426,7 +508,7 @@ def import_jobs_requeue_stale(*, after_seconds: float | None = None) -> list[int
         stale = list(
             ImportJob.objects.select_for_update(skip_locked=True)
             .filter(Q(enqueued_at__lt=cutoff) | Q(enqueued_at=None), status=ImportJob.Status.QUEUED)
-            .exclude(file="")
+            .filter(~Q(file="") | Q(kind=ImportJob.Kind.REVERT))  # a revert has no file
             .order_by("pk")
             .values_list("pk", "size")
         )
@@ -434,7 +516,11 @@ def import_jobs_requeue_stale(*, after_seconds: float | None = None) -> list[int
         for pk, size in stale:
             transaction.on_commit(partial(_enqueue, pk, size))
         ImportJob.objects.filter(
-            status=ImportJob.Status.QUEUED, file="", enqueued_at=None, created_at__lt=cutoff
+            status=ImportJob.Status.QUEUED,
+            kind=ImportJob.Kind.IMPORT,
+            file="",
+            enqueued_at=None,
+            created_at__lt=cutoff,
         ).update(status=ImportJob.Status.FAILED, error=COMMAND_STOPPED_MESSAGE, finished_at=now)
     return [pk for pk, _ in stale]
 

@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from imports import change_set, execution, services
+from imports import change_set, deleted_products, execution, services
 
 logger = logging.getLogger(__name__)
 
@@ -43,15 +43,18 @@ def requeue_stale_jobs() -> list[int]:
 
 @shared_task(name="imports.tasks.delete_expired_files", ignore_result=True)
 def delete_expired_files() -> int:
-    """Beat: delete uploads, error reports and change sets past IMPORT_FILE_RETENTION_DAYS,
-    and reports no job references (left by a worker killed just before its outcome
-    committed)."""
+    """Beat: delete uploads, error reports and change sets past IMPORT_FILE_RETENTION_DAYS
+    (and the products kept by delete-alls, imports.deleted_products), and reports no job
+    references (left by a worker killed just before its outcome committed)."""
     deleted = services.import_jobs_delete_expired_files()
     if deleted:
         logger.info("deleted the stored files of %s finished imports", deleted)
     changes = change_set.delete_expired()
     if changes:
         logger.info("deleted %s recorded changes of finished imports", changes)
+    kept = deleted_products.drop_expired()
+    if kept:
+        logger.info("dropped the kept catalogues of %s delete-alls", kept)
     orphans = services.import_reports_delete_orphans()
     if orphans:
         logger.info("deleted %s error reports no import references", orphans)

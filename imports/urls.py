@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/report", views.job_report, name="report"),
     path("<int:pk>/cancel", views.job_cancel, name="cancel"),
     path("<int:pk>/retry", views.job_retry, name="retry"),
+    path("<int:pk>/revert", views.job_revert, name="revert"),
 ]

@@ -23,13 +23,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from acme.lib.event_streams import event_stream
 from acme.lib.pages import PAGE_SIZES, page_size, wants_json
-from imports import progress, services, upload_gate
+from imports import progress, revert, services, upload_gate
 from imports.downloads import report_response
 from imports.event_stream import job_event_stream
 from imports.forms import ImportUploadForm
-from imports.models import ImportJob
-from imports.permissions import CONTROL, START, VIEW
+from imports.models import ImportChange, ImportJob
+from imports.permissions import CONTROL, REVERT, START, VIEW
 from imports.uploads import too_large_message
+from products.services import EDITABLE_FIELDS
+
+CONFLICTS_PER_PAGE = 50
 
 # What the progress panel shows for each of the import's phases: the step's label and the
 # status text while the job is in it. Keyed by ImportJob.Phase, so a phase added there and
@@ -146,6 +149,13 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # A finished row is the truth, whatever a live key left behind in Redis says.
     live = None if job.is_finished else progress.snapshot(job.pk)
     state = live or progress.from_job(job)
+    may_revert = request.user.has_perms(REVERT)
+    can_revert = may_revert and revert.revert_refusal(job) is None
+    conflicts = None
+    if job.kind == ImportJob.Kind.REVERT and job.conflicts:
+        conflicts = Paginator(
+            job.changes.filter(kind=ImportChange.Kind.CONFLICT).order_by("id"), CONFLICTS_PER_PAGE
+        ).get_page(request.GET.get("conflicts_page"))
     return render(
         request,
         "imports/detail.html",
@@ -156,9 +166,38 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "steps": STEPS,
             "can_cancel": job.can_cancel and request.user.has_perm(CONTROL),
             "can_retry": job.can_retry and request.user.has_perm(CONTROL),
+            "can_revert": can_revert,
+            "later_imports": revert.later_jobs_touching(job) if can_revert else [],
+            "reverted_by": job.reverted_by.order_by("-pk").first(),
+            "conflicts": conflicts,
+            "conflict_rows": [conflict_row(change) for change in conflicts] if conflicts else [],
             "durations": sorted(job.durations.items(), key=lambda item: _phase_order(item[0])),
         },
     )
+
+
+def conflict_row(change: ImportChange) -> dict:
+    """What the page shows of one conflict: why, and each field's current and old value."""
+    before = change.before or {}
+    after = change.after
+    if after is None:
+        why = "deleted since the import"
+    elif change.product_id is not None and after.get("id", change.product_id) != change.product_id:
+        why = f"its SKU is now used by product #{after['id']}"
+    elif before and "id" in before:
+        why = "back in the catalogue already"
+    else:
+        why = "changed since the import"
+    if before and "id" not in before:  # an updated product: the fields the import changed
+        fields = [(field, (after or {}).get(field), value) for field, value in before.items()]
+    elif not before:  # a product the import created: reverting deletes it
+        fields = [(field, value, None) for field, value in (after or {}).items()
+                  if field in EDITABLE_FIELDS]  # fmt: skip
+    else:  # a deleted product: reverting puts the whole row back
+        fields = [(field, (after or {}).get(field), value) for field, value in before.items()
+                  if field in EDITABLE_FIELDS]  # fmt: skip
+    return {"sku": change.sku, "product_id": change.product_id, "why": why, "fields": fields,
+            "deletes": not before}  # fmt: skip
 
 
 def _phase_order(phase: str) -> int:
@@ -226,6 +265,24 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except services.ImportJobError as exc:
         return _action_answer(request, job, str(exc), ok=False)
     return _action_answer(request, job, "Import queued again from the stored file.", ok=True)
+
+
+@require_POST
+@permission_required(REVERT, raise_exception=True)
+def job_revert(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Revert dialog's form: `force` ("Revert anyway"); the dialog showed the later
+    imports, so posting it confirms them."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    try:
+        revert_job = services.import_job_revert(
+            job=job,
+            user=request.user,
+            force=request.POST.get("force") in ("on", "true", "1"),
+            confirm=request.POST.get("confirm") in ("on", "true", "1"),
+        )
+    except services.ImportJobError as exc:
+        return _action_answer(request, job, str(exc), ok=False)
+    return _action_answer(request, revert_job, f"Revert of import #{job.pk} queued.", ok=True)
 
 
 def _action_answer(request: HttpRequest, job: ImportJob, text: str, *, ok: bool) -> HttpResponse:

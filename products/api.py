@@ -93,8 +93,11 @@ class ProductViewSet(viewsets.ModelViewSet):
         },
         filters=False,
         description=(
-            "Delete every product (TRUNCATE) and emit one `products.deleted_all` webhook "
-            'event with the count. Requires `{"confirm": true}` and the delete permission.'
+            "Delete every product (in TRUNCATE time) and emit one `products.deleted_all` webhook "
+            'event with the count. Requires `{"confirm": true}` and the delete permission. '
+            "The import history records it as a job of kind `delete_all`; reverting that job "
+            "(`POST /api/imports/{id}/revert/`) puts the products back with their ids, within "
+            "IMPORT_FILE_RETENTION_DAYS."
         ),
     )
     @action(
@@ -111,7 +114,7 @@ class ProductViewSet(viewsets.ModelViewSet):
         serializer = DeleteAllSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            deleted = services.products_delete_all()
+            deleted = services.products_delete_all(user=request.user)
         except services.ProductError as error:
             raise_as_validation_error(error)
         return Response(DeleteAllResultSerializer({"deleted": deleted}).data)

@@ -9,6 +9,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models.functions import Lower
 
 from acme.lib import pg_errors
+from imports.services import import_job_delete_all
 from products.event_data import ProductEventData, ProductsDeletedAllEventData
 from products.models import Product, max_length
 from products.text_rules import control_character_problem
@@ -171,17 +172,23 @@ def product_delete(*, product: Product) -> None:
 
 
 @transaction.atomic
-def products_delete_all() -> int:
-    """Delete every product in TRUNCATE time and emit one products.deleted_all event.
+def products_delete_all(*, user=None) -> int:
+    """Delete every product in TRUNCATE time (whatever the catalogue's size), revertibly,
+    and emit one products.deleted_all event.
 
     Steps:
-    1. Take the ACCESS EXCLUSIVE lock TRUNCATE needs anyway, waiting at most
+    1. Take the ACCESS EXCLUSIVE lock step 2 needs anyway, waiting at most
        DELETE_ALL_LOCK_TIMEOUT for running readers/writers (else CatalogueBusy): requests
        queued behind our lock request wait at most that long, never for minutes.
-    2. Count the rows under the lock, so the count is exactly what is deleted.
-    3. TRUNCATE (no RESTART IDENTITY: ids are never reused, webhook consumers key on them).
-    4. Emit the event in the same transaction; it commits or rolls back with the delete.
+    2. Delete them, revertibly, and record a delete-all job in the import history
+       (imports.services.import_job_delete_all): the live table is set aside and an empty
+       one swapped in, catalog changes only (imports.deleted_products); reverting the job
+       puts the products back with their ids within IMPORT_FILE_RETENTION_DAYS. Its count,
+       taken under the lock, is exactly what is deleted. Ids are never reused: the empty
+       table's sequence goes on where the old one was (webhook consumers key on ids).
+    3. Emit the event in the same transaction; it commits or rolls back with the delete.
     """
+
     table = connection.ops.quote_name(Product._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{DELETE_ALL_LOCK_TIMEOUT}'")
@@ -194,9 +201,7 @@ def products_delete_all() -> int:
                     "The catalogue is busy (an import or export is running). Try again in a moment."
                 ) from error
             raise
-        cursor.execute(f"SELECT count(*) FROM {table}")
-        (count,) = cursor.fetchone()
-        cursor.execute(f"TRUNCATE {table}")
+        count = import_job_delete_all(cursor=cursor, user=user).deleted
         cursor.execute("SET LOCAL lock_timeout = DEFAULT")
     events.emit("products.deleted_all", dict(ProductsDeletedAllEventData({"count": count}).data))
     return count

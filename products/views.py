@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -87,6 +88,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
             "page_size": paginator.per_page,
             "page_sizes": PAGE_SIZES,
             "delete_all_form": DeleteAllForm(),
+            # A delete-all can be reverted while its change set is kept (0: forever).
+            "restore_days": settings.IMPORT_FILE_RETENTION_DAYS,
         },
     )
 
@@ -191,13 +194,14 @@ def products_delete_all(request: HttpRequest) -> HttpResponse:
         error = str(form.errors["confirm"][0])
         return _delete_all_answer(request, ok=False, text=error, status=400)
     try:
-        deleted = services.products_delete_all()
+        deleted = services.products_delete_all(user=request.user)
     except services.ProductError as error:
         return _delete_all_answer(request, ok=False, text=error.message, status=409)
     return _delete_all_answer(
         request,
         ok=True,
-        text=f"Deleted {deleted:,} product{'' if deleted == 1 else 's'}.",
+        text=f"Deleted {deleted:,} product{'' if deleted == 1 else 's'}. Restore them from "
+        "the import history (Delete all → Restore deleted products).",
         deleted=deleted,
     )
 

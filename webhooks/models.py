@@ -43,6 +43,7 @@ class EventType(models.TextChoices):
     PRODUCTS_DELETED_ALL = "products.deleted_all", "products.deleted_all"
     IMPORT_COMPLETED = "import.completed", "import.completed"
     IMPORT_FAILED = "import.failed", "import.failed"
+    IMPORT_REVERTED = "import.reverted", "import.reverted"
     # Operational events (webhooks.alerts): the system gave up on an endpoint or a delivery.
     WEBHOOK_ENDPOINT_DISABLED = "webhook.endpoint_disabled", "webhook.endpoint_disabled"
     WEBHOOK_DELIVERY_EXHAUSTED = "webhook.delivery_exhausted", "webhook.delivery_exhausted"

@@ -29,6 +29,7 @@ EVENT_DATA_SERIALIZERS: dict[str, str] = {
     EventType.PRODUCTS_DELETED_ALL: "products.event_data.ProductsDeletedAllEventData",
     EventType.IMPORT_COMPLETED: "imports.event_data.ImportEventData",
     EventType.IMPORT_FAILED: "imports.event_data.ImportEventData",
+    EventType.IMPORT_REVERTED: "imports.event_data.ImportEventData",
     EventType.WEBHOOK_ENDPOINT_DISABLED: "webhooks.event_data.EndpointDisabledEventData",
     EventType.WEBHOOK_DELIVERY_EXHAUSTED: "webhooks.event_data.DeliveryExhaustedEventData",
     TEST_EVENT_TYPE: "webhooks.event_data.TestEventData",
@@ -40,7 +41,10 @@ EVENT_DESCRIPTIONS: dict[str, str] = {
     EventType.PRODUCT_DELETED: "A product was deleted; `data` is the product as it was.",
     EventType.PRODUCTS_DELETED_ALL: "Every product was deleted at once.",
     EventType.IMPORT_COMPLETED: "A CSV import finished and its products are in the catalogue.",
-    EventType.IMPORT_FAILED: "A CSV import failed; the catalogue is unchanged.",
+    EventType.IMPORT_FAILED: "A CSV import (or a revert) failed; the catalogue is unchanged.",
+    EventType.IMPORT_REVERTED: "An import (or a delete-all) was taken back: `reverts` is its "
+    "id; `restored`, `deleted` and `conflicts` say what the revert did (a product changed since "
+    "the import is a conflict, left as it is unless the revert was forced).",
     EventType.WEBHOOK_ENDPOINT_DISABLED: "Operational: the system disabled an endpoint (it "
     "answered 410 Gone, or WEBHOOKS_DISABLE_AFTER_FAILURES deliveries failed in a row). Enable "
     "it again once its receiver works.",

@@ -67,7 +67,7 @@ def test_browser_manages_products_end_to_end(logged_in_page, browser_problems, m
     page.goto("/products/")
     page.get_by_role("button", name="Delete all…").click()
     dialog = page.locator("#delete-all-dialog")
-    expect(dialog).to_contain_text("This cannot be undone.")
+    expect(dialog).to_contain_text("You can restore them, with their ids, from the import history")
     confirm = dialog.get_by_role("button", name="Delete all products")
     expect(confirm).to_be_disabled()
     dialog.get_by_label("Type DELETE to confirm").fill("DELETE")

@@ -53,4 +53,9 @@ def test_page_accepts_the_count_typed_instead_of_delete(staff_client, catalogue)
         headers={"accept": "application/json"},
     )
 
-    assert response.json() == {"ok": True, "message": "Deleted 5 products.", "deleted": 5}
+    assert response.json() == {
+        "ok": True,
+        "message": "Deleted 5 products. Restore them from the import history "
+        "(Delete all → Restore deleted products).",
+        "deleted": 5,
+    }

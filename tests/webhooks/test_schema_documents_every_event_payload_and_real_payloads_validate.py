@@ -74,6 +74,9 @@ def test_real_payloads_of_every_event_type_validate(schema, make_endpoint, tmp_p
         source=ImportJob.Source.API,
     )
     execution.execute(import_services.import_job_claim(job_id=job.pk))  # import.completed
+    revert = ImportJob.objects.create(kind=ImportJob.Kind.REVERT, reverts=job,
+                                      original_name=job.original_name, size=0)  # fmt: skip
+    execution.execute(import_services.import_job_claim(job_id=revert.pk))  # import.reverted
     failing = import_services.import_job_create(
         uploaded_file=SimpleUploadedFile("bad.csv", b"name\nno sku column\n"),
         options={},

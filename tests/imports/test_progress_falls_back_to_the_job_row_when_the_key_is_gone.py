@@ -46,7 +46,8 @@ def test_without_the_key_both_endpoints_answer_from_the_job_row(staff_client, jo
     assert state["status"] == "completed"
     assert state["counts"] == {"rows_read": 10, "rows_valid": 9, "rows_rejected": 1,
                                "created": 7, "updated": 2, "unchanged": 0,
-                               "deactivated": 0, "deleted": 0}  # fmt: skip
+                               "deactivated": 0, "deleted": 0,
+                               "restored": 0, "conflicts": 0}  # fmt: skip
     done = stream.split("event: done\ndata: ", 1)[1].split("\n", 1)[0]
     assert json.loads(done)["counts"] == state["counts"]
 

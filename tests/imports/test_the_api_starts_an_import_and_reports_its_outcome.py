@@ -44,6 +44,7 @@ def test_post_returns_201_and_get_reports_the_outcome(celery_worker, api, sample
     assert data["counts"] == {
         "rows_read": 2000, "rows_valid": 2000, "rows_rejected": 0,
         "created": SAMPLE_PRODUCTS, "updated": 0, "unchanged": 0, "deactivated": 0, "deleted": 0,
+        "restored": 0, "conflicts": 0,
     }  # fmt: skip
     assert data["progress"] is None
     assert data["source"] == "api"
@@ -87,5 +88,5 @@ def test_the_schema_documents_the_import_endpoints(api):
     assert set(components["LiveProgress"]["properties"]) >= {"phase", "step", "percent", "rate"}
     assert set(components["Counts"]["properties"]) == {
         "rows_read", "rows_valid", "rows_rejected", "created", "updated", "unchanged",
-        "deactivated", "deleted",
+        "deactivated", "deleted", "restored", "conflicts",
     } == set(COUNT_FIELDS)  # fmt: skip

@@ -183,4 +183,9 @@ class LaterImportSerializer(serializers.Serializer):
 
 class RevertNeedsConfirmationSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    later_imports = LaterImportSerializer(many=True)
+    later_imports = LaterImportSerializer(
+        many=True,
+        required=False,
+        help_text="Only when later imports changed some of the same products: send `confirm` "
+        "(or `force`) to revert anyway.",
+    )

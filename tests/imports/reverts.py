@@ -8,12 +8,14 @@ from tests.imports.jobs import wait_for_job
 from tests.support.waiting import wait_until
 
 
-def import_text(text: str, *, name: str = "products.csv", user=None):
+def import_text(text: str, *, name: str = "products.csv", user=None, **options):
     """Import `text` as an uploaded CSV through the real worker; the finished job."""
     from imports import services
 
     job = services.import_job_create(
-        uploaded_file=SimpleUploadedFile(name, text.encode(), "text/csv"), options={}, user=user
+        uploaded_file=SimpleUploadedFile(name, text.encode(), "text/csv"),
+        options=options,
+        user=user,
     )
     return wait_for_job(job.pk)
 

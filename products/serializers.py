@@ -36,14 +36,16 @@ class ProductSerializer(serializers.ModelSerializer):
             "description": {"validators": [validate_multi_line_text]},
         }
 
-    def to_representation(self, instance: Product) -> dict[str, Any]:
+    def to_representation(self, instance: Product | dict[str, Any]) -> dict[str, Any]:
         """DRF's representation of a product without its per-field machinery (a full read of
         the catalogue serializes 500,000): model values as they are; datetimes as DRF's
         DateTimeField writes them (in the field's time zone, ISO 8601, +00:00 as Z), with the
-        time zone looked up once per serializer instead of twice per row."""
+        time zone looked up once per serializer instead of twice per row. `instance` may be
+        a row as a dict (cursor pages read `.values()`)."""
+        read = instance.__getitem__ if isinstance(instance, dict) else instance.__getattribute__
         representation = {}
         for name, in_zone in self._readers:
-            value = getattr(instance, name)
+            value = read(name)
             if in_zone is not None and value is not None:
                 value = value.astimezone(in_zone).isoformat()
                 if value.endswith("+00:00"):

@@ -24,6 +24,9 @@ def test_the_representation_is_drfs(db):
 
     assert list(fast.items()) == list(drf.items())
     assert fast["created_at"] == "2026-01-02T03:04:05.678900Z"
+    # Cursor pages read rows as dicts: the same representation.
+    row = Product.objects.values(*ProductSerializer.Meta.fields).get(pk=product.pk)
+    assert list(serializer.to_representation(row).items()) == list(drf.items())
 
 
 def test_the_list_answers_with_the_same_representation(db, staff_client):

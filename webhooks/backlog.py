@@ -58,22 +58,24 @@ def endpoints_with_backlog() -> list[int]:
     )
 
 
-# The oldest waiting delivery of an endpoint, WAITING -> SENDING, in one statement.
+# The oldest waiting deliveries of an endpoint, WAITING -> SENDING, in one statement.
 _CLAIM_NEXT_SQL = """
 UPDATE webhooks_delivery SET status = %s, claimed_at = %s
-WHERE id = (
+WHERE id IN (
     SELECT id FROM webhooks_delivery
     WHERE endpoint_id = %s AND status = %s
-    ORDER BY id LIMIT 1
+    ORDER BY id LIMIT %s
     FOR UPDATE SKIP LOCKED
 )
 RETURNING *
 """
 
 
-def claim_next(endpoint_id: int) -> Delivery | None:
-    params = [Delivery.Status.SENDING, timezone.now(), endpoint_id, Delivery.Status.WAITING]
-    return next(iter(Delivery.objects.raw(_CLAIM_NEXT_SQL, params)), None)
+def claim_next(endpoint_id: int, count: int = 1) -> list[Delivery]:
+    """Up to `count` of the endpoint's oldest waiting deliveries, now SENDING, oldest first."""
+    params = [Delivery.Status.SENDING, timezone.now(), endpoint_id, Delivery.Status.WAITING, count]
+    claimed = list(Delivery.objects.raw(_CLAIM_NEXT_SQL, params))
+    return sorted(claimed, key=lambda delivery: delivery.id)
 
 
 def fail_waiting(endpoint_id: int, *, error: str) -> int:

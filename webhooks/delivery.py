@@ -15,8 +15,8 @@ visibility timeout would redeliver them.
 Who does what: webhooks.sender (a worker's loop) claims queued deliveries in batches
 (webhooks.claims), sends them on threads with `exchange` (this module: sign, POST under a
 hard deadline, no database access) and records the outcomes in batches
-(webhooks.recording); `send` and `attempt` are the same path for one delivery (a test send
-from the shell, the drain of a rate-limited backlog).
+(webhooks.recording); `send` is the same path for one delivery, and the drain of a
+rate-limited backlog (webhooks.drain) sends with `exchange` too, in order.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 import requests
 import urllib3
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from urllib3.util.timeout import Timeout
@@ -189,16 +188,6 @@ def exchange(delivery: Delivery) -> Attempted:
     )
     outcome = post(url=endpoint.url, body=body, headers=headers)
     return Attempted(delivery=delivery, attempted_at=attempted_at, outcome=outcome)
-
-
-def attempt(delivery: Delivery) -> None:
-    """Make one attempt of a claimed (SENDING) delivery, whose `endpoint` is loaded and has
-    granted a rate slot, and record it (the drain's path, one delivery at a time)."""
-    if not delivery.endpoint.enabled and not delivery.is_test:
-        with transaction.atomic():
-            recording.finish(delivery, Delivery.Status.FAILED, error=claims.DISABLED_ERROR)
-        return
-    recording.record([exchange(delivery)])
 
 
 def send(delivery_id: int) -> None:

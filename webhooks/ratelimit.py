@@ -61,15 +61,16 @@ class Decision:
         return self.granted > 0
 
 
-# KEYS[1] = the endpoint's hash; ARGV[1] = window in seconds. Gives back one slot taken in
-# the current window (a drain that found nothing left to send).
+# KEYS[1] = the endpoint's hash; ARGV[1] = window in seconds; ARGV[2] = slots. Gives back
+# slots taken in the current window and not used (a drain that found fewer deliveries).
 _RELEASE = """
 local window_ms = tonumber(ARGV[1]) * 1000
+local slots = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local current = math.floor((tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)) / window_ms)
-if tonumber(redis.call('HGET', KEYS[1], 'w') or '-1') == current
-   and tonumber(redis.call('HGET', KEYS[1], 'n') or '0') > 0 then
-  redis.call('HINCRBY', KEYS[1], 'n', -1)
+if tonumber(redis.call('HGET', KEYS[1], 'w') or '-1') == current then
+  local count = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+  redis.call('HSET', KEYS[1], 'n', math.max(count - slots, 0))
 end
 return 0
 """
@@ -105,6 +106,10 @@ def acquire(
     return Decision(granted=int(granted), count=int(count), retry_in=int(wait_ms) / 1000)
 
 
-def release(*, endpoint_id: int, window_seconds: int | None = None) -> None:
-    """Give back a slot taken in the current window and not used."""
-    _run(_RELEASE, keys=[f"{KEY_PREFIX}{endpoint_id}"], args=[window_seconds or window()])
+def release(*, endpoint_id: int, slots: int = 1, window_seconds: int | None = None) -> None:
+    """Give back slots taken in the current window and not used."""
+    _run(
+        _RELEASE,
+        keys=[f"{KEY_PREFIX}{endpoint_id}"],
+        args=[window_seconds or window(), max(int(slots), 0)],
+    )

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
-from imports import services
-from imports.models import ImportJob
+from imports import services, sources
+from imports.models import ImportJob, ImportSource
 from imports.permissions import REVERT
 
 
@@ -45,3 +45,30 @@ class ImportJobAdmin(admin.ModelAdmin):
                 self.message_user(
                     request, f"Import #{job.pk}: revert #{revert_job.pk} queued.", messages.SUCCESS
                 )
+
+
+@admin.register(ImportSource)
+class ImportSourceAdmin(admin.ModelAdmin):
+    """Saved sources; the model permissions apply. Writes go through imports.sources."""
+
+    list_display = ["name", "encoding", "delimiter", "sheet", "strict", "sync", "updated_at"]
+    list_filter = ["strict", "sync"]
+    search_fields = ["name"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+    fields = ["name", "encoding", "delimiter", "sheet", "mapping", "header", "strict", "sync",
+              *readonly_fields]  # fmt: skip
+
+    def save_model(self, request, obj, form, change) -> None:
+        values = {name: form.cleaned_data[name] for name in (*sources.SETTINGS, "header")}
+        if change:
+            saved = sources.source_update(source=obj, name=obj.name, values=values)
+        else:
+            saved = sources.source_create(name=obj.name, values=values, user=request.user)
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj) -> None:
+        sources.source_delete(source=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for source in queryset:
+            sources.source_delete(source=source)

@@ -58,6 +58,7 @@ class ImportJobViewSet(
         serializer = ImportJobCreateSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
+        data["saved_source"] = data.pop("source", None)
         job = services.import_job_create(
             uploaded_file=data.pop("file"),
             options=data,

@@ -9,7 +9,7 @@ from imports.detection import (
     DETECTION_BYTES,
     ENCODING_CHOICES,
 )
-from imports.models import ImportJob
+from imports.models import ImportJob, ImportSource
 from imports.uploads import ACCEPT, file_format, validate_upload
 
 # Sync mode's warning, on the page and in the API's schema.
@@ -77,6 +77,12 @@ class ImportUploadForm(FileSettingsForm):
         label="Strict", required=False,
         help_text="Any rejected record fails the whole import.",
     )  # fmt: skip
+    source = forms.ModelChoiceField(
+        label="Saved source", queryset=ImportSource.objects.all(), required=False,
+        empty_label="None: the settings below",
+        help_text="Its encoding, delimiter, sheet, columns and options apply wherever the "
+        "settings below are left automatic, blank or off.",
+    )  # fmt: skip
     sync = forms.ChoiceField(
         label="Sync mode", choices=ImportJob.Sync.choices, required=False,
         help_text=SYNC_HELP,
@@ -84,6 +90,7 @@ class ImportUploadForm(FileSettingsForm):
 
     field_order = [
         "file",
+        "source",
         "encoding",
         "delimiter",
         "sheet",
@@ -108,7 +115,8 @@ class ImportUploadForm(FileSettingsForm):
     def options(self) -> dict:
         data = self.cleaned_data
         names = ("validate_only", "strict", "sheet", "sync")
-        return {**self.settings(), **{name: data[name] for name in names}}
+        chosen = {name: data[name] for name in names}
+        return {**self.settings(), **chosen, "saved_source": data.get("source")}
 
 
 class PreviewForm(FileSettingsForm):

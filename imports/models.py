@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Now
 
+from imports.csv_records import KNOWN_COLUMNS
 from imports.detection import AUTO, DELIMITERS, ENCODINGS
 from imports.uploads import file_format
 
@@ -82,6 +83,10 @@ class ImportJob(models.Model):
     validate_only = models.BooleanField(default=False)
     strict = models.BooleanField(default=False)
     sync = models.CharField(max_length=16, choices=Sync.choices, blank=True, default=Sync.OFF)
+    # The saved source whose settings the job was started with (imports.sources), if any.
+    saved_source = models.ForeignKey(
+        "ImportSource", null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     # The validate-only job whose stored file and options this job imports ("Import this
     # file"); null for a job started from an upload.
     commit_of = models.ForeignKey(
@@ -303,3 +308,56 @@ class ImportChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.sku} (import #{self.job_id})"
+
+
+class ImportSource(models.Model):
+    """A saved source ("Supplier A weekly feed"): how its files are read and merged, chosen
+    at upload instead of each option (imports.sources applies it). A blank setting is not
+    set: the import's own choice (or detection) applies."""
+
+    name = models.CharField(max_length=120)
+    encoding = models.CharField(max_length=16, blank=True, default="")
+    delimiter = models.CharField(max_length=8, blank=True, default="")
+    sheet = models.CharField(max_length=255, blank=True, default="")
+    # Catalogue field -> file column, or null: left out (imports.column_mapping).
+    mapping = models.JSONField(default=dict, blank=True)
+    # The header of the files the source is for, each cell as columns are compared
+    # (imports.column_mapping.normalized): a new file with this header is suggested it.
+    header = models.JSONField(default=list, blank=True)
+    strict = models.BooleanField(default=False)
+    sync = models.CharField(
+        max_length=16, choices=ImportJob.Sync.choices, blank=True, default=ImportJob.Sync.OFF
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_sources",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = [Lower("name")]
+        constraints = [
+            # Chosen by name on the page, in the API and the command, in any letter case.
+            models.UniqueConstraint(Lower("name"), name="importsource_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def mapping_items(self) -> list[tuple[str, str | None]]:
+        """The mapping in the catalogue's field order (jsonb keeps keys in its own)."""
+        mapping = self.mapping or {}
+        return [(name, mapping[name]) for name in KNOWN_COLUMNS if name in mapping]
+
+    @property
+    def read_as_text(self) -> str:
+        """How its CSV files are read: "cp1252 (Windows-1252), semicolon-separated"."""
+        encoding = ENCODINGS[self.encoding].label if self.encoding in ENCODINGS else "detected"
+        delimiter = DELIMITERS.get(self.delimiter, "detected").lower()
+        text = f"encoding {encoding}, delimiter {delimiter}"
+        return f"{text}; sheet “{self.sheet}”" if self.sheet else text

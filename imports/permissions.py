@@ -13,6 +13,13 @@ from acme.lib.permissions import ModelPermissions
 VIEW = "imports.view_importjob"
 START = "imports.add_importjob"
 CONTROL = "imports.change_importjob"
+# Saved sources (imports.sources): reading them needs `view`, and each write its own model
+# permission, on the pages, in the API and the admin alike. Choosing one when starting an
+# import needs only START.
+SOURCE_VIEW = "imports.view_importsource"
+SOURCE_ADD = "imports.add_importsource"
+SOURCE_CHANGE = "imports.change_importsource"
+SOURCE_DELETE = "imports.delete_importsource"
 REVERT = (START, CONTROL)
 # API actions beyond the model permissions DRF maps from the method (POST would mean `add`,
 # so `revert` needs REVERT).

@@ -3,12 +3,12 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from imports import progress
+from imports import progress, sources
 from imports.column_mapping import MappingError, parse_mapping
 from imports.detection import AUTO, DELIMITER_ALIASES, ENCODINGS
 from imports.event_data import Counts
 from imports.forms import SHEET_NEEDS_WORKBOOK, SYNC_HELP
-from imports.models import COUNT_FIELDS, ImportJob
+from imports.models import COUNT_FIELDS, ImportJob, ImportSource
 from imports.uploads import file_format, validate_upload
 
 
@@ -39,6 +39,10 @@ class ImportJobSerializer(serializers.ModelSerializer):
         slug_field="username", read_only=True
     )
     delimiter = serializers.CharField(read_only=True)
+    saved_source: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="name", read_only=True, allow_null=True,
+        help_text="The saved source the import was started with (null: none, or deleted since).",
+    )  # fmt: skip
     counts = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     error_report_url = serializers.SerializerMethodField()
@@ -50,6 +54,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         fields = [
             "id", "kind", "reverts", "force", "status", "phase", "original_name", "size", "source",
             "encoding", "delimiter", "sheet", "mapping", "validate_only", "strict", "sync",
+            "saved_source",
             *COUNT_FIELDS,
             "counts", "unknown_columns", "durations", "error", "error_report_url",
             "cancel_requested", "attempts", "created_by", "created_at", "started_at",
@@ -147,6 +152,22 @@ class ImportJobCreateSerializer(FileSettingsSerializer):
         choices=ImportJob.Sync.choices, default=ImportJob.Sync.OFF, allow_blank=True,
         help_text=f"Deactivate or delete the products the file does not name. {SYNC_HELP}",
     )  # fmt: skip
+
+    # DRF takes declared fields out of the class, so this does not shadow Field.source.
+    source = serializers.CharField(  # type: ignore[assignment]
+        required=False, allow_blank=True, max_length=120,
+        help_text="The name of a saved source (/api/import-sources/): its encoding, delimiter, "
+        "sheet, mapping, strict and sync apply wherever this request leaves them unset "
+        "(auto, blank, false); what the request sets wins.",
+    )  # fmt: skip
+
+    def validate_source(self, value: str) -> ImportSource | None:
+        if not value.strip():
+            return None
+        try:
+            return sources.source_named(value)
+        except sources.UnknownSource as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
     def validate(self, data: dict) -> dict:
         uploaded = data.get("file")

@@ -27,6 +27,7 @@ from imports import deleted_products, progress, revert
 from imports.detection import AUTO
 from imports.event_data import ImportEventData
 from imports.models import COUNT_FIELDS, ImportJob
+from imports.sources import options_with_source
 from webhooks.events import emit
 
 WORKER_LOST_MESSAGE = (
@@ -160,7 +161,13 @@ def import_job_create_from_path(*, path: str, options: dict) -> ImportJob:
 
 
 def _option_fields(options: dict) -> dict:
+    """The job's option columns from `options`; a `saved_source` in them (an ImportSource)
+    fills each setting the options leave unset (imports.sources.options_with_source) and is
+    recorded on the job."""
+    saved_source = options.get("saved_source")
+    options = options_with_source(saved_source, options)
     return {
+        "saved_source": saved_source,
         "encoding": options.get("encoding") or AUTO,
         "delimiter": options.get("delimiter") or AUTO,
         "mapping": options.get("mapping") or {},

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from imports import views
+from imports import source_views, views
 
 app_name = "imports"
 
 urlpatterns = [
     path("", views.job_list, name="list"),
     path("new/", views.job_upload, name="new"),
+    path("sources/", source_views.source_list, name="sources"),
+    path("sources/new/", source_views.source_create, name="source-new"),
+    path("sources/<int:pk>/edit/", source_views.source_edit, name="source-edit"),
+    path("sources/<int:pk>/delete/", source_views.source_delete, name="source-delete"),
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/progress", views.job_progress, name="progress"),
     path("<int:pk>/events", views.job_events, name="events"),

@@ -24,7 +24,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from imports.models import ImportJob
+from imports.models import ImportJob, ImportSource
 from products.models import Product
 from tests.acme.urlconf import concrete, walk
 from webhooks.models import Delivery, DeliveryAttempt, Recovery, WebhookEndpoint
@@ -95,11 +95,14 @@ def world(db, settings, tmp_path) -> dict[str, int]:
         delivery=delivery, endpoint=endpoint, attempted_at=timezone.now(), success=False
     )
     recovery = Recovery.objects.create(endpoint=endpoint, since=timezone.now(), count=0)
+    source = ImportSource.objects.create(name="Walked source")
     group = Group.objects.create(name="walkers")
     token = Token.objects.create(user=owner)
     return {
         "products": product.pk,
         "imports": job.pk,
+        "import-sources": source.pk,
+        "admin/imports/importsource/": source.pk,
         "webhooks": endpoint.pk,
         "deliveries": delivery.pk,
         "recoveries": recovery.pk,
@@ -130,6 +133,8 @@ def _path(route: str, ids: dict[str, int]) -> str:
             return str(ids["recoveries"])
         if name == "delivery_id" or route.startswith(("webhooks/deliveries/", "api/^deliveries")):
             return str(ids["deliveries"])
+        if route.startswith("imports/sources/"):
+            return str(ids["import-sources"])
         first = route.removeprefix("api/^").split("/", 1)[0]
         return str(ids[first])
 
@@ -147,8 +152,8 @@ def _database_fingerprint() -> dict[str, str]:
     """A digest of every row the URLs could change (sessions aside)."""
     digests = {}
     with connection.cursor() as cursor:
-        for model in (Product, ImportJob, WebhookEndpoint, Delivery, DeliveryAttempt, Recovery,
-                      User, Group, Token, LogEntry):  # fmt: skip
+        for model in (Product, ImportJob, ImportSource, WebhookEndpoint, Delivery,
+                      DeliveryAttempt, Recovery, User, Group, Token, LogEntry):  # fmt: skip
             table = model._meta.db_table
             cursor.execute(
                 f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "  # noqa: S608

@@ -1,5 +1,5 @@
 """python manage.py import_products FILE [--dry-run] [--strict] [--encoding E] [--delimiter D]
-[--map FIELD=COLUMN ...] [--sheet NAME] [--sync deactivate|delete] [--queue]
+[--map FIELD=COLUMN ...] [--sheet NAME] [--sync deactivate|delete] [--source NAME] [--queue]
 
 FILE is a CSV, or an Excel workbook (.xlsx: its first sheet, or --sheet NAME). A CSV's
 encoding and delimiter are detected from its first block unless given; each
@@ -26,7 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from acme.lib import queues
-from imports import execution, progress, services
+from imports import execution, progress, services, sources
 from imports.column_mapping import MappingError, parse_map_options
 from imports.detection import AUTO, DELIMITER_ALIASES, ENCODINGS
 from imports.models import ImportJob
@@ -69,6 +69,10 @@ class Command(BaseCommand):
             "try it with --dry-run first to see how many",
         )  # fmt: skip
         parser.add_argument(
+            "--source", default="", metavar="NAME",
+            help="a saved source: its settings apply wherever the options here leave them unset",
+        )  # fmt: skip
+        parser.add_argument(
             "--queue", action="store_true",
             help="store the file, run it on the Celery worker and follow its progress",
         )  # fmt: skip
@@ -95,6 +99,11 @@ class Command(BaseCommand):
             "sheet": opts["sheet"],
             "sync": opts["sync"],
         }
+        if opts["source"].strip():
+            try:
+                options["saved_source"] = sources.source_named(opts["source"])
+            except sources.UnknownSource as exc:
+                raise CommandError(str(exc)) from None
         if opts["sheet"].strip() and file_format(path) != "xlsx":
             raise CommandError("--sheet applies to Excel workbooks (.xlsx) only")
         run = self._run_on_worker if opts["queue"] else self._run_here

@@ -42,16 +42,20 @@ class ProductSerializer(serializers.ModelSerializer):
         DateTimeField writes them (in the field's time zone, ISO 8601, +00:00 as Z), with the
         time zone looked up once per serializer instead of twice per row. `instance` may be
         a row as a dict (cursor pages read `.values()`)."""
-        read = instance.__getitem__ if isinstance(instance, dict) else instance.__getattribute__
-        representation = {}
-        for name, in_zone in self._readers:
-            value = read(name)
-            if in_zone is not None and value is not None:
+        if isinstance(instance, dict):
+            representation = {name: instance[name] for name, _ in self._readers}
+        else:
+            representation = {name: getattr(instance, name) for name, _ in self._readers}
+        for name, in_zone in self._datetimes:
+            value = representation[name]
+            if value is not None:
                 value = value.astimezone(in_zone).isoformat()
-                if value.endswith("+00:00"):
-                    value = value.removesuffix("+00:00") + "Z"
-            representation[name] = value
+                representation[name] = value[:-6] + "Z" if value.endswith("+00:00") else value
         return representation
+
+    @cached_property
+    def _datetimes(self) -> list[tuple[str, tzinfo]]:
+        return [(name, in_zone) for name, in_zone in self._readers if in_zone is not None]
 
     @cached_property
     def _readers(self) -> list[tuple[str, tzinfo | None]]:

@@ -10,7 +10,8 @@ A page is rows [bottom:top) of a filtered list in a sort order that ends in a un
   index), then keep the first `top` in sort order (top-N sort). Work ~ matches. Right for rare
   terms, and for matches that cluster in the sort order: names containing "michael", sorted
   by name, sit together in the middle of the name order (the Michaels), so a walk meets
-  340,000 other rows first (2.6 s); the bitmap reads the 12,000 matches (~20 ms quiet).
+  340,000 other rows first (2.6 s at load 8); the bitmap reads the 12,000 matches (~20 ms of
+  database CPU, bench/products_cpu.py).
 
 PostgreSQL's planner picks the walk whenever it expects `top` matches early, assuming they are
 spread evenly; clustering defeats that assumption and nothing in the statistics shows it. So
@@ -23,8 +24,10 @@ lower(...) expressions, which the trigram indexes' expression statistics provide
    first `budget` rows of the sort order (budget = WALK_SLACK x expected walk, at least
    WALK_ROWS_MIN), by a range condition on the sort key up to the budget-th row, which is
    found by reading the sort index alone. The walk cannot go past it: clustered matches cost
-   at most the budget. If it held `top` matches,
-   they are the page (the range is a prefix of the sort order); else
+   at most the budget. It reads ids first, so a filter on the sort index's own columns (name
+   contains, sorted by name: the default list) reads that index alone, then the page's rows by
+   id. If it held `top` matches, they are the page (the range is a prefix of the sort order);
+   else
 3. the bitmap plan (plain index scans off for that one statement).
 
 An unfiltered list walks its sort index. A page deep in a list (bottom >= DEEP_OFFSET) past

@@ -7,7 +7,7 @@ from rest_framework.routers import DefaultRouter
 
 from acme.lib import favicon, health
 from acme.lib.metrics import MetricsView
-from imports.api import ImportJobViewSet
+from imports.api import ImportChangeViewSet, ImportJobViewSet
 from imports.source_api import ImportSourceViewSet
 from products.api import ProductViewSet
 from webhooks.api import DeliveryViewSet, EndpointDeliveryViewSet, WebhookEndpointViewSet
@@ -16,6 +16,9 @@ router = DefaultRouter()
 router.register("products", ProductViewSet, basename="product")
 router.register("imports", ImportJobViewSet, basename="import")
 router.register("import-sources", ImportSourceViewSet, basename="import-source")
+router.register(
+    r"imports/(?P<job_id>[0-9]+)/changes", ImportChangeViewSet, basename="import-change"
+)
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 router.register(
     r"webhooks/(?P<endpoint_id>[0-9]+)/deliveries",

@@ -1,4 +1,6 @@
+from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -14,9 +16,11 @@ from acme.lib.event_streams import SSE_CONTENT_TYPE, EventStreamRenderer, event_
 from imports import services, upload_gate
 from imports.downloads import CSVRenderer, report_response
 from imports.event_stream import job_event_stream
-from imports.models import ImportJob
+from imports.filters import ImportChangeFilter
+from imports.models import ImportChange, ImportJob
 from imports.permissions import ImportJobPermissions
 from imports.serializers import (
+    ImportChangeSerializer,
     ImportJobCreateSerializer,
     ImportJobSerializer,
     ImportRevertSerializer,
@@ -114,6 +118,28 @@ class ImportJobViewSet(
         body = ImportJobSerializer(revert_job, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=None,
+        responses={
+            201: ImportJobSerializer,
+            409: error_response(
+                "Not a completed validation, or its file was deleted after the retention "
+                "period; `detail` says why."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def commit(self, request: Request, pk=None) -> Response:
+        """Import the file a completed validate-only job checked, with the same options, as
+        a new job (`commit_of` names the validation); no upload. The new job's counts say
+        what it did to the catalogue as it is when it runs."""
+        try:
+            job = services.import_job_commit(job=self.get_object(), user=request.user)
+        except services.ImportJobError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        body = ImportJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
     def _act(self, service) -> Response:
         job = self.get_object()
         try:
@@ -164,3 +190,19 @@ class ImportJobViewSet(
     def report(self, request: Request, pk=None) -> FileResponse:
         """Download the error report of an import that rejected records (`error_report_url`)."""
         return report_response(self.get_object())
+
+
+class ImportChangeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """What an import created and updated (validate only: would), by SKU; each update with
+    only the fields that change. Needs the imports view permission, as the job does."""
+
+    permission_classes = [ImportJobPermissions]
+    serializer_class = ImportChangeSerializer
+    filterset_class = ImportChangeFilter
+    ordering_fields = ["id"]
+
+    def get_queryset(self) -> QuerySet[ImportChange]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the types
+            return ImportChange.objects.none()
+        job = get_object_or_404(ImportJob.objects.only("pk"), pk=self.kwargs["job_id"])
+        return ImportChange.objects.filter(job=job).order_by("id")

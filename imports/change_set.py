@@ -48,6 +48,12 @@ from .models import ImportChange
 from .staging import DIFFERS, MERGED_VALUES, NEW_VALUES, STAGING_TABLE
 
 CHANGES = ImportChange._meta.db_table
+# Every statement inserts a job's changes in SKU order: importchange_job_sku_lower then grows
+# at its right edge like importchange_job_kind_id (the ids follow the insert order), instead
+# of taking each key at a random leaf. Measured at 470k changed rows (bench/imports_pipeline.py
+# conditions, loaded machine): 42-51 s in join order, 28 s sorted, 18-29 s without that
+# index; the sort itself ~1.5 s, in memory (the merge's work_mem).
+IN_SKU_ORDER = "ORDER BY lower({})"
 PRODUCTS = Product._meta.db_table
 COLUMNS = "job_id, kind, product_id, sku, before, after, product_updated_at"
 CREATED = ImportChange.Kind.CREATED.value
@@ -94,6 +100,7 @@ RECORD_UPDATED = f"""
 INSERT INTO {CHANGES} ({COLUMNS})
 SELECT %(job)s, '{UPDATED}', changed.id, changed.sku, changed.before, changed.after, now()
 FROM ({_changed_rows(lock=False)}) AS changed
+{IN_SKU_ORDER.format("changed.sku")}
 """
 
 
@@ -114,6 +121,7 @@ written AS (
 INSERT INTO {CHANGES} ({COLUMNS})
 SELECT %(job)s, '{UPDATED}', written.id, written.sku, s.before, s.after, written.updated_at
 FROM written JOIN s ON s.id = written.id
+{IN_SKU_ORDER.format("written.sku")}
 """
 
 
@@ -133,6 +141,7 @@ WITH recorded AS (
     LEFT JOIN {PRODUCTS} AS p ON lower(p.sku) = s.sku_key
     CROSS JOIN LATERAL (SELECT {_SAME} AS columns) AS same
     WHERE p.id IS NULL OR {DIFFERS}
+    {IN_SKU_ORDER.format("s.sku")}
     RETURNING kind
 )
 SELECT count(*) FILTER (WHERE kind = '{CREATED}'), count(*) FILTER (WHERE kind = '{UPDATED}')
@@ -150,6 +159,7 @@ WITH created AS ({insert_sql} RETURNING id, {", ".join(NEW_VALUES)}, updated_at)
 INSERT INTO {CHANGES} ({COLUMNS})
 SELECT %(job)s, '{CREATED}', id, sku, NULL, jsonb_build_object({written}), updated_at
 FROM created
+{IN_SKU_ORDER.format("sku")}
 """
 
 

@@ -1,13 +1,15 @@
-"""An import's error report (its rejected records) as a CSV download, for the page and the API."""
+"""An import's downloads: its error report (its rejected records), for the page and the API,
+and its changes (imports.change_list)."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer
 
+from imports import change_list
 from imports.models import ImportJob
 
 REPORT_CONTENT_TYPE = "text/csv; charset=utf-8"
@@ -23,6 +25,17 @@ def report_response(job: ImportJob) -> FileResponse:
         as_attachment=True,
         filename=f"import-{job.pk}-rejected-records.csv",
         content_type=REPORT_CONTENT_TYPE,
+    )
+
+
+def changes_response(job: ImportJob, *, kind: str = "", sku: str = "") -> StreamingHttpResponse:
+    """The job's changes (of `kind`, for `sku`) as a streamed CSV (imports.change_list)."""
+    rows = change_list.download_rows(change_list.changes(job, kind=kind, sku=sku))
+    name = f"import-{job.pk}-{kind or 'changes'}.csv"
+    return StreamingHttpResponse(
+        change_list.download_lines(rows),
+        content_type=REPORT_CONTENT_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

@@ -8,7 +8,7 @@ from imports.column_mapping import MappingError, parse_mapping
 from imports.detection import AUTO, DELIMITER_ALIASES, ENCODINGS
 from imports.event_data import Counts
 from imports.forms import SHEET_NEEDS_WORKBOOK, SYNC_HELP
-from imports.models import COUNT_FIELDS, ImportJob, ImportSource
+from imports.models import COUNT_FIELDS, ImportChange, ImportJob, ImportSource
 from imports.uploads import file_format, validate_upload
 
 
@@ -48,17 +48,18 @@ class ImportJobSerializer(serializers.ModelSerializer):
     error_report_url = serializers.SerializerMethodField()
     progress_url = serializers.SerializerMethodField()
     events_url = serializers.SerializerMethodField()
+    changes_url = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportJob
         fields = [
             "id", "kind", "reverts", "force", "status", "phase", "original_name", "size", "source",
             "encoding", "delimiter", "sheet", "mapping", "validate_only", "strict", "sync",
-            "saved_source",
+            "saved_source", "commit_of",
             *COUNT_FIELDS,
             "counts", "unknown_columns", "durations", "error", "error_report_url",
             "cancel_requested", "attempts", "created_by", "created_at", "started_at",
-            "finished_at", "progress", "progress_url", "events_url",
+            "finished_at", "progress", "progress_url", "events_url", "changes_url",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -93,6 +94,40 @@ class ImportJobSerializer(serializers.ModelSerializer):
         """Server-sent events (text/event-stream) until the import finishes, for token or
         session clients."""
         return self._url("import-events", job)
+
+    def get_changes_url(self, job: ImportJob) -> str:
+        """What the import created and updated (or, validate only, would), page by page."""
+        path = reverse("import-change-list", kwargs={"job_id": job.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class ImportChangeSerializer(serializers.ModelSerializer):
+    """One product a job created or updated. `before` and `after` of an update hold only the
+    fields that change; `after` of a creation holds every field written."""
+
+    before = serializers.DictField(
+        allow_null=True, help_text="Updated: the old values of the fields that change."
+    )
+    after = serializers.DictField(
+        allow_null=True,
+        help_text="Created: the values written; updated: the new values of the fields that change.",
+    )
+
+    class Meta:
+        model = ImportChange
+        fields = ["id", "kind", "product_id", "sku", "before", "after", "product_updated_at"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "product_id": {
+                "help_text": "The product's id; null for a creation a validation foresees "
+                "(nothing was created)."
+            },
+            "product_updated_at": {
+                "help_text": "The product's updated_at as the import left it (validate "
+                "only: as it was)."
+            },
+        }
 
 
 @extend_schema_field(

@@ -131,6 +131,49 @@ def import_job_create(
     return job
 
 
+@transaction.atomic
+def import_job_commit(*, job: ImportJob, user=None) -> ImportJob:
+    """Import the stored file a completed validation checked, with its options, as a new
+    job (`commit_of` names the validation) queued after commit. The file is shared, not
+    copied: the retention sweep deletes it once no job references it any more."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if not job.validate_only or job.status != ImportJob.Status.COMPLETED:
+        raise ImportJobError(
+            "Only a completed validation (validate only) can be imported from its stored file."
+        )
+    if not job.file:
+        if job.source == ImportJob.Source.COMMAND and not job.enqueued_at:
+            raise ImportJobError(
+                "This validation ran from the shell and its file was not stored; run the "
+                "command again without --dry-run."
+            )
+        raise ImportJobError(
+            "This validation's file was deleted after the retention period "
+            f"({settings.IMPORT_FILE_RETENTION_DAYS:g} days); upload the file again."
+        )
+    commit = ImportJob.objects.create(
+        original_name=job.original_name,
+        size=job.size,
+        source=job.source,
+        file=job.file.name,
+        # As the validation read the file: the encoding and delimiter it detected, the
+        # sheet, the columns it mapped.
+        encoding=job.encoding,
+        delimiter=job.delimiter,
+        sheet=job.sheet,
+        mapping=job.mapping,
+        saved_source_id=job.saved_source_id,
+        strict=job.strict,
+        sync=job.sync,
+        validate_only=False,
+        commit_of=job,
+        created_by=user if user is not None and user.is_authenticated else None,
+        enqueued_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _enqueue(commit.pk, commit.size))
+    return commit
+
+
 def import_job_create_local(*, path: str, options: dict, size: int) -> ImportJob:
     """A job for an import run in the shell on a local file (not stored: nothing to retry)."""
     return ImportJob.objects.create(
@@ -551,13 +594,18 @@ def import_jobs_delete_expired_files(
             .exclude(file="", error_report="")
             .order_by("finished_at")[:batch]
         )
+        stored = [(f.storage, f.name) for job in expired for f in (job.file, job.error_report)]
         for job in expired:
-            for stored in (job.file, job.error_report):
-                if stored.name:
-                    # Only once the row no longer points at it, and never on a rollback.
-                    transaction.on_commit(partial(_delete_file, stored.storage, stored.name))
             job.file = job.error_report = ""
             job.save(update_fields=["file", "error_report"])
+        # An upload is shared by a validation and the import of it (import_job_commit):
+        # deleted once no job references it.
+        names = [name for _, name in stored if name]
+        kept = set(ImportJob.objects.filter(file__in=names).values_list("file", flat=True))
+        for storage, name in stored:
+            if name and name not in kept:
+                # Only once the row no longer points at it, and never on a rollback.
+                transaction.on_commit(partial(_delete_file, storage, name))
     return len(expired)
 
 

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from acme.lib.event_streams import event_stream
 from acme.lib.pages import PAGE_SIZES, page_size, wants_json
-from imports import progress, revert, services, upload_gate
-from imports.downloads import report_response
+from imports import change_list, progress, revert, services, upload_gate
+from imports.downloads import changes_response, report_response
 from imports.event_stream import job_event_stream
 from imports.forms import ImportUploadForm
 from imports.models import ImportChange, ImportJob
@@ -166,14 +166,55 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "steps": STEPS,
             "can_cancel": job.can_cancel and request.user.has_perm(CONTROL),
             "can_retry": job.can_retry and request.user.has_perm(CONTROL),
+            "can_commit": job.can_commit and request.user.has_perm(START),
             "can_revert": can_revert,
             "later_imports": revert.later_jobs_touching(job) if can_revert else [],
             "reverted_by": job.reverted_by.order_by("-pk").first(),
             "conflicts": conflicts,
             "conflict_rows": [conflict_row(change) for change in conflicts] if conflicts else [],
             "durations": sorted(job.durations.items(), key=lambda item: _phase_order(item[0])),
+            **(_changes_section(request, job) if change_list.has_changes_section(job) else {}),
         },
     )
+
+
+def _changes_section(request: HttpRequest, job: ImportJob) -> dict:
+    """The Changes section: the tab asked for (created, updated, rejected, and a sync's
+    deactivated and deleted when it has some; the first one with rows by default), a page
+    of it, the SKU searched for."""
+    tabs = change_list.tabs(job)
+    counts = {key: count for key, _, count in tabs}
+    tab = request.GET.get("changes", "")
+    if tab not in counts:
+        tab = next((key for key, _, count in tabs if count), tabs[0][0])
+    sku = request.GET.get("sku", "").strip()
+    size = page_size(request)
+    rows: object
+    if tab == change_list.REJECTED:
+        available = bool(job.error_report)
+        rows = change_list.RejectedRows(job, sku=sku) if available else []
+    else:
+        available = not change_list.expired(job)
+        rows = change_list.changes(job, kind=tab, sku=sku)
+    known = None if sku else counts[tab]
+    paginator = change_list.CountedPaginator(rows, size, count=known if available else 0)
+    page = paginator.get_page(request.GET.get("page"))
+    return {
+        "changes_tab": tab,
+        "changes_tabs": tabs,
+        "changes_sku": sku,
+        # A creation's columns (its SKU first, on its own).
+        "changes_columns": [field for field in change_list.FIELDS if field != "sku"],
+        "changes_available": available,
+        "changes_rows": [
+            (row, change_list.field_changes(row)) if isinstance(row, ImportChange) else (row, [])
+            for row in page.object_list
+        ],
+        "page_obj": page,
+        "page_size": size,
+        "page_sizes": PAGE_SIZES,
+        "retention_days": settings.IMPORT_FILE_RETENTION_DAYS,
+    }
 
 
 def conflict_row(change: ImportChange) -> dict:
@@ -236,6 +277,33 @@ def job_events(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 @permission_required(VIEW, raise_exception=True)
 def job_report(request: HttpRequest, pk: int) -> FileResponse:
     return report_response(get_object_or_404(ImportJob, pk=pk))
+
+
+@require_GET
+@permission_required(VIEW, raise_exception=True)
+def job_changes_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The job's changes as CSV: the tab's kind (all kinds otherwise) and the SKU searched
+    for, as on the page."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    kind = request.GET.get("changes", "")
+    if kind not in change_list.DOWNLOAD_KINDS:
+        kind = ""
+    return changes_response(job, kind=kind, sku=request.GET.get("sku", ""))
+
+
+@require_POST
+@permission_required(START, raise_exception=True)
+def job_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The "Import this file" button: the validation's stored file, same options, new job."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    try:
+        commit = services.import_job_commit(job=job, user=request.user)
+    except services.ImportJobError as exc:
+        return _action_answer(request, job, str(exc), ok=False)
+    if wants_json(request):
+        return JsonResponse(_job_links(commit), status=201)
+    messages.success(request, f"Importing “{commit.original_name}” as validated; it is queued.")
+    return redirect("imports:detail", pk=commit.pk)
 
 
 @require_POST

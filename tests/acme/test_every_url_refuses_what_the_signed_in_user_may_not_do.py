@@ -52,7 +52,7 @@ NO_TARGET = ("admin/autocomplete/", "admin/r/", "admin/(?P<url>")
 # A route is a write (or the form of one) when its path says so.
 WRITE = re.compile(
     r"(new|add|edit|delete|delete-all|password|cancel|retry|rotate-secret|test|redeliver|"
-    r"active|enabled|enable|disable|recover|revert)/?\$?$"
+    r"active|enabled|enable|disable|recover|revert|commit)/?\$?$"
 )
 # Admin pages that treat a POST without a valid action as a read (the changelist, an app's
 # index, an object's history and its bare URL, which redirects to its change page).

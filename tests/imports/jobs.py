@@ -49,3 +49,19 @@ def wait_until_reading(job_id: int, *, timeout: float = 60) -> dict:
         return None
 
     return wait_until(reading, timeout=timeout, every=0.01, what=f"import {job_id} to run")
+
+
+def run_here(data: bytes | str, *, name: str = "products.csv", user=None, **options):
+    """Upload `data` as a job and run it to its outcome in this process (no worker, nothing
+    queued in a test that is not transactional); returns the recorded job."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imports import execution, services
+
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    upload = SimpleUploadedFile(name, data, "text/csv")
+    job = services.import_job_create(uploaded_file=upload, options=options, user=user)
+    claimed = services.import_job_claim(job_id=job.pk)
+    assert claimed is not None
+    return execution.execute(claimed)

@@ -150,9 +150,9 @@ FROM recorded
 
 
 def recording_created(insert_sql: str) -> str:
-    """`insert_sql` (an INSERT of new products into `table` from staging) as one statement
-    that also records each product it creates; its row count is still the products
-    created. Takes the parameter %(job)s."""
+    """`insert_sql` (an INSERT of new products from staging, in place or into the rebuilt
+    table) as one statement that also records each product it creates; its row count is
+    still the products created. Takes the parameter %(job)s."""
     written = ", ".join(f"'{column}', {column}" for column in NEW_VALUES)
     return f"""
 WITH created AS ({insert_sql} RETURNING id, {", ".join(NEW_VALUES)}, updated_at)

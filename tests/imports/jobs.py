@@ -52,16 +52,19 @@ def wait_until_reading(job_id: int, *, timeout: float = 60) -> dict:
 
 
 def run_here(data: bytes | str, *, name: str = "products.csv", user=None, **options):
-    """Upload `data` as a job and run it to its outcome in this process (no worker, nothing
-    queued in a test that is not transactional); returns the recorded job."""
+    """Upload `data` as a job and run it to its outcome in this process; returns the
+    recorded job. The job is claimed in the transaction that creates it, so a worker that
+    gets its task message (sent once that commits) finds it taken and leaves it."""
     from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
 
     from imports import execution, services
 
     if isinstance(data, str):
         data = data.encode("utf-8")
     upload = SimpleUploadedFile(name, data, "text/csv")
-    job = services.import_job_create(uploaded_file=upload, options=options, user=user)
-    claimed = services.import_job_claim(job_id=job.pk)
+    with transaction.atomic():
+        job = services.import_job_create(uploaded_file=upload, options=options, user=user)
+        claimed = services.import_job_claim(job_id=job.pk)
     assert claimed is not None
     return execution.execute(claimed)

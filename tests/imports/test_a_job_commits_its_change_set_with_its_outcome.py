@@ -4,6 +4,7 @@ outcome (validate only included, which writes no product), and a job whose outco
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from imports import execution, services
 from imports.models import ImportChange, ImportJob
@@ -16,8 +17,12 @@ CSV = b"sku,name\nA-1,Lamp renamed\nA-2,Chair\n"
 
 def _claimed(*, validate_only: bool) -> ImportJob:
     upload = SimpleUploadedFile("products.csv", CSV, "text/csv")
-    job = services.import_job_create(uploaded_file=upload, options={"validate_only": validate_only})
-    claimed = services.import_job_claim(job_id=job.pk)
+    # Claimed as it is created: a worker that gets its task message leaves it to this test.
+    with transaction.atomic():
+        job = services.import_job_create(
+            uploaded_file=upload, options={"validate_only": validate_only}
+        )
+        claimed = services.import_job_claim(job_id=job.pk)
     assert claimed is not None
     return claimed
 

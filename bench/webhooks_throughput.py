@@ -118,6 +118,7 @@ def ensure_database() -> str:
 class Processes:
     def __init__(self) -> None:
         self.started: list[subprocess.Popen] = []
+        self.named: dict[str, subprocess.Popen] = {}
         LOG_DIR.mkdir(parents=True, exist_ok=True)
 
     def start(self, name: str, command: list[str]) -> subprocess.Popen:
@@ -126,6 +127,7 @@ class Processes:
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.started.append(process)
+        self.named[name] = process
         return process
 
     def stop_all(self) -> None:
@@ -350,6 +352,65 @@ def start_workers(args, processes: Processes) -> None:
             raise RuntimeError("workers did not start")
 
 
+class CpuMeter:
+    """CPU seconds (user + system, exited children included) of the workers, the receivers
+    and the embedded PostgreSQL, between `start` and `stop`: what a delivery costs the
+    machine, whatever else runs on it."""
+
+    def __init__(self, processes: Processes) -> None:
+        self.processes = processes
+        self.before: dict[str, float] = {}
+
+    def _roots(self) -> dict[str, list[int]]:
+        roots: dict[str, list[int]] = {"workers": [], "receivers": []}
+        for name, process in self.processes.named.items():
+            if name.startswith("worker"):
+                roots["workers"].append(process.pid)
+            elif name.startswith("receiver"):
+                roots["receivers"].append(process.pid)
+        postmaster = ROOT / "var" / "postgres" / "postmaster.pid"
+        if postmaster.exists() and not os.environ.get("BENCH_SERVER_URL"):
+            roots["PostgreSQL"] = [int(postmaster.read_text().split()[0])]
+        return roots
+
+    def _read(self) -> dict[str, float]:
+        import psutil
+
+        totals: dict[str, float] = {}
+        for group, pids in self._roots().items():
+            total = 0.0
+            for pid in pids:
+                try:
+                    root = psutil.Process(pid)
+                    family = [root, *root.children(recursive=True)]
+                except psutil.Error:
+                    continue
+                for process in family:
+                    try:
+                        times = process.cpu_times()
+                    except psutil.Error:
+                        continue
+                    total += times.user + times.system + times.children_user
+                    total += times.children_system
+            totals[group] = total
+        return totals
+
+    def start(self) -> None:
+        self.before = self._read()
+
+    def per_delivery(self, deliveries: int) -> str:
+        after = self._read()
+        spent = {group: after[group] - self.before.get(group, 0.0) for group in after}
+        total = sum(spent.values())
+        parts = ", ".join(
+            f"{group} {seconds * 1000 / deliveries:.2f}" for group, seconds in spent.items()
+        )
+        return (
+            f"CPU per delivery (ms): {parts}; together {total * 1000 / deliveries:.2f}, so two "
+            f"idle cores would carry about {2 * deliveries / total:.0f} deliveries/s"
+        )
+
+
 def run_throughput(args, processes: Processes, receiver_urls, probe, idle) -> None:
     from webhooks.models import Delivery, DeliveryAttempt
 
@@ -361,6 +422,8 @@ def run_throughput(args, processes: Processes, receiver_urls, probe, idle) -> No
     print(f"  emit(): {emit_seconds:.1f} s for {args.events} events "
           f"({args.events / emit_seconds:.0f} events/s, in transactions of 200), "
           "before the workers start")  # fmt: skip
+    meter = CpuMeter(processes)
+    meter.start()  # (workers not started yet: their start-up is counted too)
     probe.background()
     start_workers(args, processes)
     last = wait_settled(total, timeout=3600)
@@ -378,6 +441,7 @@ def run_throughput(args, processes: Processes, receiver_urls, probe, idle) -> No
           f"{failed} failed; {checked} sampled signatures verified")  # fmt: skip
     print(f"  largest count for one endpoint in one window: {received.largest(received.arrived)}"
           f" by arrival (limit {args.limit})")  # fmt: skip
+    print(f"  {meter.per_delivery(total)}")
     print(f"\nAPI PATCH latency, no deliveries running:  {describe(idle)}")
     print(f"API PATCH latency, while deliveries run:    {describe(busy)}")
     ratio = percentile(sorted(busy), 0.95) / percentile(sorted(idle), 0.95)

@@ -197,7 +197,7 @@ def test_the_page_lists_each_endpoints_health(endpoints, staff_client):
     p50, p95 = (int(n) for n in re.findall(r"\d+", busy_cells["latency"]))
     assert_same_slot(p50, true_percentile(durations, 0.5))
     assert_same_slot(p95, true_percentile(durations, 0.95))
-    assert re.fullmatch(r"OK (now|\d+ seconds? ago|a second ago)", busy_cells["last-success"])
+    assert re.fullmatch(r"OK (now|.+ ago)", busy_cells["last-success"])
     assert "HTTP 500" in busy_cells["last-failure"]
 
     calm_cells = cells(calm)

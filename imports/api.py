@@ -14,16 +14,20 @@ from rest_framework.response import Response
 from acme.lib.api_schema import error_response
 from acme.lib.event_streams import SSE_CONTENT_TYPE, EventStreamRenderer, event_stream
 from imports import services, upload_gate
+from imports.csv_records import InvalidFile
 from imports.downloads import CSVRenderer, report_response
 from imports.event_stream import job_event_stream
 from imports.filters import ImportChangeFilter
 from imports.models import ImportChange, ImportJob
 from imports.permissions import ImportJobPermissions
+from imports.preview import preview_file
 from imports.serializers import (
     ImportChangeSerializer,
     ImportJobCreateSerializer,
     ImportJobSerializer,
     ImportRevertSerializer,
+    PreviewRequestSerializer,
+    PreviewSerializer,
     RevertNeedsConfirmationSerializer,
 )
 from imports.uploads import too_large_message
@@ -71,6 +75,28 @@ class ImportJobViewSet(
         )
         body = ImportJobSerializer(job, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": PreviewRequestSerializer},
+                   responses={200: PreviewSerializer, 413: TOO_LARGE})  # fmt: skip
+    @action(detail=False, methods=["post"])
+    def preview(self, request: Request) -> Response:
+        """How a CSV would import, before any job is queued: the encoding and delimiter
+        (chosen, or detected), the header, the first 10 records as parsed, and the column
+        each field takes (`mapping` as sent, the rest suggested). Reads the file's first
+        64 KiB only; nothing is stored."""
+        data = request.data
+        too_large = upload_gate.refused_size(request._request)
+        if too_large is not None:
+            message = too_large_message(too_large)
+            return Response({"detail": message, "file": [message]}, status=413)
+        serializer = PreviewRequestSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        options = dict(serializer.validated_data)
+        try:
+            preview = preview_file(options.pop("file"), **options)
+        except InvalidFile as exc:
+            return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(PreviewSerializer(preview.as_dict()).data)
 
     @extend_schema(request=None, responses={200: ImportJobSerializer, 409: NOT_NOW})
     @action(detail=True, methods=["post"])

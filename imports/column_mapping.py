@@ -179,8 +179,9 @@ def match_columns(fields: list[str], requested: Mapping | None = None) -> Matche
     return MatchedColumns(positions, problems)
 
 
-def read_header(fields: list[str], requested: Mapping | None = None) -> Header:
-    """The header row resolved with the requested mapping; raises InvalidFile."""
+def check_header_cells(fields: list[str]) -> None:
+    """Raise InvalidFile when a header cell holds NUL: PostgreSQL cannot store it, and it is
+    how a UTF-16 file read as an 8-bit encoding looks."""
     for index, cell in enumerate(fields):
         if "\x00" in cell:
             # UTF-16 or UTF-32 without a byte order mark reads as text full of NULs.
@@ -188,6 +189,11 @@ def read_header(fields: list[str], requested: Mapping | None = None) -> Header:
                 f"the header's column {index + 1} holds NUL bytes: the file is probably "
                 f"UTF-16 or UTF-32 without a byte order mark, or not a text file; {SAVE_AS_UTF8}"
             )
+
+
+def read_header(fields: list[str], requested: Mapping | None = None) -> Header:
+    """The header row resolved with the requested mapping; raises InvalidFile."""
+    check_header_cells(fields)
     matched = match_columns(fields, requested)
     if matched.problems:
         raise InvalidFile(matched.problems[0])

@@ -19,6 +19,9 @@ SYNC_HELP = (
     "run Validate only first to see how many products a sync would deactivate or delete."
 )
 SHEET_NEEDS_WORKBOOK = "A sheet applies to Excel workbooks (.xlsx) only; leave it blank for a CSV."
+PREVIEW_NEEDS_CSV = (
+    "The preview reads CSV files; a workbook's columns are matched from its header when it imports."
+)
 
 
 class FileSettingsForm(forms.Form):
@@ -125,3 +128,10 @@ class PreviewForm(FileSettingsForm):
     file = forms.FileField(label="CSV file", allow_empty_file=True)
 
     field_order = ["file", "encoding", "delimiter", "mapping"]
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        validate_upload(uploaded)
+        if file_format(uploaded.name) != "csv":
+            raise forms.ValidationError(PREVIEW_NEEDS_CSV, code="file_type")
+        return uploaded

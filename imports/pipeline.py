@@ -306,7 +306,7 @@ def run_import(
 def _import(cursor, source, options, report, result, tracker, on_validated, job_id) -> None:
     tracker.enter("parsing")
     lines, reader = _open_records(source, options, result)
-    header_fields = _read_header_fields(reader)
+    header_fields = read_header_fields(reader)
     header = read_header(header_fields, options.mapping)
     result.unknown_columns = header.unknown_columns
     result.mapping = header.mapping
@@ -390,7 +390,8 @@ def _open_records(source: BinaryIO, options: ImportOptions, result: ImportResult
     return lines, csv_reader(lines, read_as.delimiter)
 
 
-def _read_header_fields(reader) -> list[str]:
+def read_header_fields(reader) -> list[str]:
+    """The first non-blank record: the header (imports.preview reads it the same way)."""
     try:
         for fields in reader:
             if any(cell.strip() for cell in fields):

@@ -5,9 +5,9 @@ from rest_framework import serializers
 
 from imports import progress, sources
 from imports.column_mapping import MappingError, parse_mapping
-from imports.detection import AUTO, DELIMITER_ALIASES, ENCODINGS
+from imports.detection import AUTO, DELIMITER_ALIASES, DELIMITERS, DETECTION_BYTES, ENCODINGS
 from imports.event_data import Counts
-from imports.forms import SHEET_NEEDS_WORKBOOK, SYNC_HELP
+from imports.forms import PREVIEW_NEEDS_CSV, SHEET_NEEDS_WORKBOOK, SYNC_HELP
 from imports.models import COUNT_FIELDS, ImportChange, ImportJob, ImportSource
 from imports.uploads import file_format, validate_upload
 
@@ -144,6 +144,9 @@ class MappingField(serializers.JSONField):
         kwargs.setdefault("binary", True)  # multipart sends the object as text
         super().__init__(**kwargs)
 
+    def to_representation(self, value):
+        return value  # an object in JSON answers (binary=True would send its text)
+
     def to_internal_value(self, data):
         try:
             return parse_mapping(data)
@@ -245,3 +248,55 @@ class RevertNeedsConfirmationSerializer(serializers.Serializer):
         help_text="Only when later imports changed some of the same products: send `confirm` "
         "(or `force`) to revert anyway.",
     )
+
+
+class PreviewRequestSerializer(FileSettingsSerializer):
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="A CSV file, or only its start: the preview reads the first "
+        f"{DETECTION_BYTES // 1024} KiB and drops the rest as it arrives.",
+    )
+
+    def validate_file(self, uploaded):
+        try:
+            validate_upload(uploaded)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        if file_format(uploaded.name) != "csv":
+            raise serializers.ValidationError(PREVIEW_NEEDS_CSV)
+        return uploaded
+
+
+class PreviewFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    # DRF's metaclass takes declared fields off the class; mypy sees Field.required.
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    if_missing = serializers.CharField(help_text="What the import does without a column for it.")
+
+
+class PreviewSerializer(serializers.Serializer):
+    """How the file will be read and imported, from its first block (read only)."""
+
+    encoding = serializers.ChoiceField(choices=list(ENCODINGS))
+    encoding_label = serializers.CharField()
+    encoding_detected = serializers.BooleanField()
+    delimiter = serializers.ChoiceField(choices=list(DELIMITERS))
+    delimiter_label = serializers.CharField()
+    delimiter_detected = serializers.BooleanField()
+    header = serializers.ListField(child=serializers.CharField())
+    rows = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="The first records as parsed (at most 10).",
+    )
+    rejections = serializers.ListField(
+        child=serializers.CharField(allow_null=True),
+        help_text="Per row: why the import would reject it, or null.",
+    )
+    mapping = MappingField(help_text="The column each field takes (requested or suggested).")
+    unknown_columns = serializers.ListField(child=serializers.CharField())
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the import would fail as it is (empty when it would run).",
+    )
+    catalogue_fields = PreviewFieldSerializer(many=True)
+    bytes_read = serializers.IntegerField()

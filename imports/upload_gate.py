@@ -13,11 +13,17 @@ runs. So:
 - `LimitedUploadHandler` (first in FILE_UPLOAD_HANDLERS) stops a file that grows past the limit
   as its chunks arrive, and any file sent to a URL that takes no uploads; what was spooled is
   deleted with the temporary file. The view then answers 413 (`refused_size`).
+- A preview (`PREVIEW_VIEWS`) reads only a file's first block: for those URLs the gate swaps
+  Django's handlers for `HeadUploadHandler`, which keeps that block in memory and drops the
+  rest as it arrives (nothing is spooled to disk, whatever the file's size).
 """
 
 from __future__ import annotations
 
+import io
+
 from django.conf import settings
+from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -26,12 +32,14 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from imports.detection import DETECTION_BYTES
 from imports.permissions import START
 from imports.uploads import too_large_message
 
-# The views that take a CSV upload (the page and the API), by URL name.
-UPLOAD_VIEWS = {"imports:new", "import-list"}
-API_UPLOAD_VIEWS = {"import-list"}
+# The views that take a CSV upload (the page and the API, and their previews), by URL name.
+PREVIEW_VIEWS = {"imports:preview", "import-preview"}
+UPLOAD_VIEWS = {"imports:new", "import-list", *PREVIEW_VIEWS}
+API_UPLOAD_VIEWS = {"import-list", "import-preview"}
 # Multipart framing and the form's other fields add a little to the file's size.
 FRAMING_BYTES = 64 * 1024
 _ACCEPTS_UPLOAD = "_acme_accepts_upload"
@@ -132,6 +140,8 @@ class UploadGateMiddleware:
                 request.META["wsgi.input"], body_limit() + 1
             )
         setattr(request, _ACCEPTS_UPLOAD, True)
+        if view_name in PREVIEW_VIEWS:
+            request.upload_handlers = [LimitedUploadHandler(request), HeadUploadHandler(request)]
         return None
 
 
@@ -154,3 +164,29 @@ class LimitedUploadHandler(FileUploadHandler):
 
     def file_complete(self, file_size: int) -> None:
         return None
+
+
+class HeadUploadHandler(FileUploadHandler):
+    """Keeps a file's first DETECTION_BYTES in memory and drops the rest as it arrives (a
+    preview reads no more); the file's `size` is what arrived in all."""
+
+    def new_file(self, *args, **kwargs) -> None:
+        super().new_file(*args, **kwargs)
+        self.head = bytearray()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> None:
+        room = DETECTION_BYTES - len(self.head)
+        if room > 0:
+            self.head += raw_data[:room]
+        return None  # no later handler sees the data
+
+    def file_complete(self, file_size: int) -> InMemoryUploadedFile:
+        return InMemoryUploadedFile(
+            file=io.BytesIO(bytes(self.head)),
+            field_name=self.field_name,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=file_size,
+            charset=self.charset,
+            content_type_extra=self.content_type_extra,
+        )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("sources/new/", source_views.source_create, name="source-new"),
     path("sources/<int:pk>/edit/", source_views.source_edit, name="source-edit"),
     path("sources/<int:pk>/delete/", source_views.source_delete, name="source-delete"),
+    path("new/preview", views.job_preview, name="preview"),
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/progress", views.job_progress, name="progress"),
     path("<int:pk>/events", views.job_events, name="events"),

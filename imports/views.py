@@ -24,11 +24,13 @@ from django.views.decorators.http import require_GET, require_POST
 from acme.lib.event_streams import event_stream
 from acme.lib.pages import PAGE_SIZES, page_size, wants_json
 from imports import change_list, progress, revert, services, upload_gate
+from imports.csv_records import InvalidFile
 from imports.downloads import changes_response, report_response
 from imports.event_stream import job_event_stream
-from imports.forms import ImportUploadForm
+from imports.forms import ImportUploadForm, PreviewForm
 from imports.models import ImportChange, ImportJob
 from imports.permissions import CONTROL, REVERT, START, VIEW
+from imports.preview import preview_file
 from imports.uploads import too_large_message
 from products.services import EDITABLE_FIELDS
 
@@ -102,6 +104,27 @@ def job_upload(request: HttpRequest) -> HttpResponse:
             return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
         return render(request, "imports/upload.html", _upload_context(form), status=400)
     return render(request, "imports/upload.html", _upload_context(ImportUploadForm()))
+
+
+@require_POST
+@permission_required(START, raise_exception=True)
+def job_preview(request: HttpRequest) -> JsonResponse:
+    """The upload page's preview (JSON): how the chosen file's first block reads, which the
+    page's script sends alone; nothing is stored."""
+    form = PreviewForm(request.POST, request.FILES)
+    too_large = upload_gate.refused_size(request)
+    if too_large is not None:
+        message = too_large_message(too_large)
+        return JsonResponse({"errors": {"file": [{"message": message, "code": "too_large"}]}},
+                            status=413)  # fmt: skip
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    try:
+        preview = preview_file(form.cleaned_data["file"], **form.settings())
+    except InvalidFile as exc:
+        return JsonResponse({"errors": {"file": [{"message": str(exc), "code": "unreadable"}]}},
+                            status=400)  # fmt: skip
+    return JsonResponse(preview.as_dict())
 
 
 def upload_refused(request: HttpRequest, *, message: str, status: int) -> HttpResponse:

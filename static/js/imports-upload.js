@@ -1,11 +1,13 @@
 // The upload page: send the file with XHR (so upload progress is visible), then follow the job.
 import { getCsrfToken, showToast } from "./app.js";
 import { follow, formatBytes, setBar, setStatusText, setStep, stepText } from "./imports-progress.js";
+import { setupPreview } from "./imports-preview.js";
 
 const form = document.getElementById("upload-form");
 const panel = document.getElementById("import-progress");
 const submit = form.querySelector('[data-role="submit"]');
 const maxBytes = Number(form.dataset.maxBytes);
+setupPreview(form);
 
 function clearErrors() {
   form.querySelectorAll("[data-errors-for]").forEach((box) => { box.textContent = ""; });

@@ -49,10 +49,11 @@ SIGN_OUT = {"accounts/logout/", "admin/logout/"}
 # Reads that refuse without a target: autocomplete needs query parameters, view-on-site an
 # object with a public URL, the catch-all is the admin's 404.
 NO_TARGET = ("admin/autocomplete/", "admin/r/", "admin/(?P<url>")
-# A route is a write (or the form of one) when its path says so.
+# A route is a write (or the form of one) when its path says so (an import's preview is a
+# step of starting one: it needs the same permission).
 WRITE = re.compile(
     r"(new|add|edit|delete|delete-all|password|cancel|retry|rotate-secret|test|redeliver|"
-    r"active|enabled|enable|disable|recover|revert|commit)/?\$?$"
+    r"active|enabled|enable|disable|recover|revert|commit|preview)/?\$?$"
 )
 # Admin pages that treat a POST without a valid action as a read (the changelist, an app's
 # index, an object's history and its bare URL, which redirects to its change page).

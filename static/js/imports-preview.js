@@ -94,7 +94,7 @@ export function setupPreview(form) {
     showProblems(preview.problems);
     renderMapping(preview);
     renderTable(preview);
-    mappingInput.value = JSON.stringify(preview.mapping);
+    syncMapping();
   }
 
   function renderMapping(preview) {
@@ -114,6 +114,7 @@ export function setupPreview(form) {
       const select = document.createElement("select");
       select.id = id;
       select.dataset.field = field.name;
+      select.required = field.required;
       const none = new Option(field.required ? "— choose a column —" : "— not imported —", NOT_IMPORTED);
       select.append(none, ...preview.header.map((column) => new Option(column, column)));
       select.value = preview.mapping[field.name] ?? NOT_IMPORTED;
@@ -133,11 +134,14 @@ export function setupPreview(form) {
     mappingBox.replaceChildren(...selects);
   }
 
-  // The import takes what the selects show, even before the next preview answers.
+  // The import takes what the selects show, even before the next preview answers. A
+  // required field without a column is left to the import, which fails naming it (as the
+  // preview's problems already do).
   function syncMapping() {
     const mapping = {};
     for (const select of mappingBox.querySelectorAll("select[data-field]")) {
-      mapping[select.dataset.field] = select.value === NOT_IMPORTED ? null : select.value;
+      if (select.value !== NOT_IMPORTED) mapping[select.dataset.field] = select.value;
+      else if (!select.required) mapping[select.dataset.field] = null;
     }
     mappingInput.value = JSON.stringify(mapping);
   }

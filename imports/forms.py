@@ -61,6 +61,9 @@ class FileSettingsForm(forms.Form):
 
 
 class ImportUploadForm(FileSettingsForm):
+    # The fields above the preview (the file and how it is read); the import's options follow.
+    file_fields = ("file", "encoding", "delimiter", "sheet")
+
     file = forms.FileField(
         label="CSV file or Excel workbook",
         allow_empty_file=True,  # clean_file says what to do about an empty file

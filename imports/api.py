@@ -20,7 +20,7 @@ from imports.event_stream import job_event_stream
 from imports.filters import ImportChangeFilter
 from imports.models import ImportChange, ImportJob
 from imports.permissions import ImportJobPermissions
-from imports.preview import preview_file
+from imports.preview import preview_upload
 from imports.serializers import (
     ImportChangeSerializer,
     ImportJobCreateSerializer,
@@ -92,8 +92,9 @@ class ImportJobViewSet(
         serializer = PreviewRequestSerializer(data=data)
         serializer.is_valid(raise_exception=True)
         options = dict(serializer.validated_data)
+        options["saved_source"] = options.pop("source", None)
         try:
-            preview = preview_file(options.pop("file"), **options)
+            preview = preview_upload(options.pop("file"), **options)
         except InvalidFile as exc:
             return Response({"file": [str(exc)]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(PreviewSerializer(preview.as_dict()).data)

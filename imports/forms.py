@@ -39,6 +39,12 @@ class FileSettingsForm(forms.Form):
     delimiter = forms.ChoiceField(
         label="Delimiter", choices=DELIMITER_CHOICES, initial=AUTO, required=False
     )
+    source = forms.ModelChoiceField(
+        label="Saved source", queryset=ImportSource.objects.all(), required=False,
+        empty_label="None: the settings below",
+        help_text="Its encoding, delimiter, sheet, columns and options apply wherever the "
+        "settings below are left automatic, blank or off.",
+    )  # fmt: skip
     # A JSON object field -> column (or null), written by the page's script from the
     # mapping the preview shows; empty: every field is suggested from the header.
     mapping = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -59,10 +65,14 @@ class FileSettingsForm(forms.Form):
         data = self.cleaned_data
         return {name: data[name] for name in ("encoding", "delimiter", "mapping")}
 
+    def preview_settings(self) -> dict:
+        """What imports.preview.preview_upload takes."""
+        return {**self.settings(), "saved_source": self.cleaned_data.get("source")}
+
 
 class ImportUploadForm(FileSettingsForm):
     # The fields above the preview (the file and how it is read); the import's options follow.
-    file_fields = ("file", "encoding", "delimiter", "sheet")
+    file_fields = ("file", "source", "encoding", "delimiter", "sheet")
 
     file = forms.FileField(
         label="CSV file or Excel workbook",
@@ -82,12 +92,6 @@ class ImportUploadForm(FileSettingsForm):
     strict = forms.BooleanField(
         label="Strict", required=False,
         help_text="Any rejected record fails the whole import.",
-    )  # fmt: skip
-    source = forms.ModelChoiceField(
-        label="Saved source", queryset=ImportSource.objects.all(), required=False,
-        empty_label="None: the settings below",
-        help_text="Its encoding, delimiter, sheet, columns and options apply wherever the "
-        "settings below are left automatic, blank or off.",
     )  # fmt: skip
     sync = forms.ChoiceField(
         label="Sync mode", choices=ImportJob.Sync.choices, required=False,
@@ -130,7 +134,7 @@ class PreviewForm(FileSettingsForm):
 
     file = forms.FileField(label="CSV file", allow_empty_file=True)
 
-    field_order = ["file", "encoding", "delimiter", "mapping"]
+    field_order = ["file", "source", "encoding", "delimiter", "mapping"]
 
     def clean_file(self):
         uploaded = self.cleaned_data["file"]

@@ -16,9 +16,11 @@ import io
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from . import sources
 from .column_mapping import Mapping, check_header_cells, match_columns, read_header
 from .csv_records import COLUMNS, DecodedLines, InvalidFile, csv_reader, make_record_checker
 from .detection import DETECTION_BYTES, ENCODINGS, FileSettings, UnsupportedSetting, settle
+from .models import ImportSource
 from .pipeline import read_header_fields
 
 PREVIEW_RECORDS = 10
@@ -37,6 +39,8 @@ class Preview:
     # the header lacks); empty when it would import.
     problems: list[str] = field(default_factory=list)
     bytes_read: int = 0
+    # A saved source made for files with this header (imports.sources), when none was chosen.
+    suggested_source: ImportSource | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -51,8 +55,38 @@ class Preview:
                 {"name": column.name, "required": column.required, "if_missing": column.if_missing}
                 for column in COLUMNS
             ],
+            "suggested_source": (
+                {"id": self.suggested_source.pk, "name": self.suggested_source.name}
+                if self.suggested_source is not None
+                else None
+            ),
             "bytes_read": self.bytes_read,
         }
+
+
+def preview_upload(
+    source: BinaryIO,
+    *,
+    encoding: str,
+    delimiter: str,
+    mapping: Mapping | None = None,
+    saved_source: ImportSource | None = None,
+) -> Preview:
+    """`preview_file` with a saved source's settings wherever the request leaves one unset
+    (as the import will take them: imports.sources.options_with_source); without one, the
+    saved source made for files with this header is suggested."""
+    options = sources.options_with_source(
+        saved_source, {"encoding": encoding, "delimiter": delimiter, "mapping": mapping or {}}
+    )
+    preview = preview_file(
+        source,
+        encoding=options["encoding"],
+        delimiter=options["delimiter"],
+        mapping=options["mapping"],
+    )
+    if saved_source is None:
+        preview.suggested_source = sources.suggest_for_header(preview.header)
+    return preview
 
 
 def preview_file(

@@ -172,6 +172,22 @@ class FileSettingsSerializer(serializers.Serializer):
     )  # fmt: skip
     mapping = MappingField(required=False, default=dict, help_text=MAPPING_HELP)
 
+    # DRF takes declared fields out of the class, so this does not shadow Field.source.
+    source = serializers.CharField(  # type: ignore[assignment]
+        required=False, allow_blank=True, max_length=120,
+        help_text="The name of a saved source (/api/import-sources/): its encoding, delimiter, "
+        "sheet, mapping, strict and sync apply wherever this request leaves them unset "
+        "(auto, blank, false); what the request sets wins.",
+    )  # fmt: skip
+
+    def validate_source(self, value: str) -> ImportSource | None:
+        if not value.strip():
+            return None
+        try:
+            return sources.source_named(value)
+        except sources.UnknownSource as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
     def validate_delimiter(self, value: str) -> str:
         return DELIMITER_ALIASES[value]
 
@@ -190,22 +206,6 @@ class ImportJobCreateSerializer(FileSettingsSerializer):
         choices=ImportJob.Sync.choices, default=ImportJob.Sync.OFF, allow_blank=True,
         help_text=f"Deactivate or delete the products the file does not name. {SYNC_HELP}",
     )  # fmt: skip
-
-    # DRF takes declared fields out of the class, so this does not shadow Field.source.
-    source = serializers.CharField(  # type: ignore[assignment]
-        required=False, allow_blank=True, max_length=120,
-        help_text="The name of a saved source (/api/import-sources/): its encoding, delimiter, "
-        "sheet, mapping, strict and sync apply wherever this request leaves them unset "
-        "(auto, blank, false); what the request sets wins.",
-    )  # fmt: skip
-
-    def validate_source(self, value: str) -> ImportSource | None:
-        if not value.strip():
-            return None
-        try:
-            return sources.source_named(value)
-        except sources.UnknownSource as exc:
-            raise serializers.ValidationError(str(exc)) from None
 
     def validate(self, data: dict) -> dict:
         uploaded = data.get("file")
@@ -274,6 +274,11 @@ class PreviewFieldSerializer(serializers.Serializer):
     if_missing = serializers.CharField(help_text="What the import does without a column for it.")
 
 
+class SuggestedSourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 class PreviewSerializer(serializers.Serializer):
     """How the file will be read and imported, from its first block (read only)."""
 
@@ -299,4 +304,8 @@ class PreviewSerializer(serializers.Serializer):
         help_text="Why the import would fail as it is (empty when it would run).",
     )
     catalogue_fields = PreviewFieldSerializer(many=True)
+    suggested_source = SuggestedSourceSerializer(
+        allow_null=True,
+        help_text="A saved source made for files with this header, when none was chosen.",
+    )
     bytes_read = serializers.IntegerField()

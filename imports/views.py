@@ -30,7 +30,7 @@ from imports.event_stream import job_event_stream
 from imports.forms import ImportUploadForm, PreviewForm
 from imports.models import ImportChange, ImportJob
 from imports.permissions import CONTROL, REVERT, START, VIEW
-from imports.preview import preview_file
+from imports.preview import preview_upload
 from imports.uploads import too_large_message
 from products.services import EDITABLE_FIELDS
 
@@ -120,7 +120,7 @@ def job_preview(request: HttpRequest) -> JsonResponse:
     if not form.is_valid():
         return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
     try:
-        preview = preview_file(form.cleaned_data["file"], **form.settings())
+        preview = preview_upload(form.cleaned_data["file"], **form.preview_settings())
     except InvalidFile as exc:
         return JsonResponse({"errors": {"file": [{"message": str(exc), "code": "unreadable"}]}},
                             status=400)  # fmt: skip

@@ -11,6 +11,7 @@ export function setupPreview(form) {
   const status = section.querySelector('[data-role="preview-status"]');
   const problems = section.querySelector('[data-role="preview-problems"]');
   const mappingBox = section.querySelector('[data-role="mapping"]');
+  const suggestion = section.querySelector('[data-role="preview-source"]');
   const head = section.querySelector('[data-role="preview-head"]');
   const body = section.querySelector('[data-role="preview-body"]');
   const fileInput = form.elements.file;
@@ -51,6 +52,7 @@ export function setupPreview(form) {
     data.append("encoding", form.elements.encoding.value);
     data.append("delimiter", form.elements.delimiter.value);
     data.append("mapping", JSON.stringify(chosen));
+    if (form.elements.source) data.append("source", form.elements.source.value);
     let response;
     let answer = null;
     try {
@@ -92,6 +94,7 @@ export function setupPreview(form) {
     const rows = preview.rows.length;
     status.textContent = `Read as ${read}, ${split}. ${rows === 1 ? "The first record" : `The first ${rows} records`} of the file, as they will be imported.`;
     showProblems(preview.problems);
+    renderSuggestion(preview.suggested_source);
     renderMapping(preview);
     renderTable(preview);
     syncMapping();
@@ -132,6 +135,19 @@ export function setupPreview(form) {
       return wrap;
     });
     mappingBox.replaceChildren(...selects);
+  }
+
+  // A saved source made for files with this header: offered, chosen by one click.
+  function renderSuggestion(suggested) {
+    const select = form.elements.source;
+    suggestion.hidden = !suggested || !select;
+    if (suggestion.hidden) return;
+    suggestion.querySelector('[data-role="source-name"]').textContent = suggested.name;
+    suggestion.querySelector("button").onclick = () => {
+      select.value = String(suggested.id);
+      chosen = {};
+      run();
+    };
   }
 
   // The import takes what the selects show, even before the next preview answers. A
@@ -200,6 +216,10 @@ export function setupPreview(form) {
   });
   form.elements.encoding.addEventListener("change", run);
   form.elements.delimiter.addEventListener("change", run);
+  form.elements.source?.addEventListener("change", () => {
+    chosen = {};
+    run();
+  });
   form.addEventListener("reset", clear);
 }
 

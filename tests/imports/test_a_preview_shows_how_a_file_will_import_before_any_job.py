@@ -163,3 +163,29 @@ def test_previewing_needs_the_permission_to_start_imports(client, viewer_user, w
     assert api_answer.status_code == (401 if who == "anonymous" else 403)
     assert page_answer.status_code == 403
     assert "mapping" not in api_answer.content.decode()
+
+
+def test_a_preview_applies_a_chosen_saved_source_or_suggests_the_one_for_its_header(staff_user):
+    from imports import sources
+
+    data = "Ref;Label;Notes\nR-1;Lamp;Warm\n".encode("cp1252")
+    saved = sources.source_create(
+        name="Supplier A weekly feed",
+        values={"mapping": {"sku": "Ref", "name": "Label", "description": None},
+                "header": ["Ref", "Label", "Notes"]},
+    )  # fmt: skip
+    api = _token_client(staff_user)
+
+    suggested = api.post("/api/imports/preview/", {"file": _file(data)}, format="multipart")
+    applied = api.post(
+        "/api/imports/preview/",
+        {"file": _file(data), "source": "supplier a weekly feed"},
+        format="multipart",
+    )
+
+    assert suggested.json()["suggested_source"] == {"id": saved.pk, "name": saved.name}
+    assert suggested.json()["problems"][0].startswith("missing required columns: sku, name")
+    body = applied.json()
+    assert body["suggested_source"] is None
+    assert body["mapping"] == {"sku": "Ref", "name": "Label", "description": None, "active": None}
+    assert body["problems"] == [] and body["rejections"] == [None]

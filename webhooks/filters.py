@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 
+from acme.lib.instants import InstantFilter
 from webhooks.models import TEST_EVENT_TYPE, Delivery, EventType
 
 
@@ -14,8 +15,8 @@ class DeliveryFilter(django_filters.FilterSet):
         choices=[*EventType.choices, (TEST_EVENT_TYPE, TEST_EVENT_TYPE)]
     )
     # Both served by delivery_endpoint_log when an endpoint is given.
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
+    created_before = InstantFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Delivery

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from acme.lib.instants import InstantFormField
 from webhooks.models import (
     ROTATION_OVERLAP_HOURS_DEFAULT,
     ROTATION_OVERLAP_HOURS_MAX,
@@ -69,12 +70,12 @@ class RotateSecretForm(forms.Form):
 
 
 class RecoverForm(forms.Form):
-    since = forms.DateTimeField(
+    since = InstantFormField(
         label="Since",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Deliveries created from this time on (your time zone's clock: the site's).",
     )
-    until = forms.DateTimeField(
+    until = InstantFormField(
         label="Until (optional)",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -303,7 +303,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["acme.lib.permissions.ModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "acme.lib.search_filter.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "acme.lib.pagination.PageNumberPagination",
@@ -317,6 +317,13 @@ SPECTACULAR_SETTINGS = {
     # 3.1: its `webhooks` section documents every event's payload (webhooks/payload_schema.py).
     "OAS_VERSION": "3.1.0",
     "WEBHOOKS": "webhooks.payload_schema.EVENT_WEBHOOKS",
+    # Fields named alike with different choice sets get a name per set (imports.detection).
+    "ENUM_NAME_OVERRIDES": {
+        "EncodingOptionEnum": "imports.detection.ENCODING_OPTIONS",
+        "EncodingEnum": "imports.detection.ENCODINGS",
+        "DelimiterOptionEnum": "imports.detection.DELIMITER_ALIASES",
+        "DelimiterEnum": "imports.detection.DELIMITERS",
+    },
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI's assets from the package, not a CDN (works offline and under a strict CSP).

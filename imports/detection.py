@@ -49,6 +49,8 @@ ENCODINGS = {
 }
 ENCODING_CHOICES = [(AUTO, "Detect automatically"), *((k, e.label) for k, e in ENCODINGS.items())]
 
+# What a client may ask for: a known encoding, or `auto` to detect it.
+ENCODING_OPTIONS = [AUTO, *ENCODINGS]
 DELIMITERS = {",": "Comma", ";": "Semicolon", "\t": "Tab", "|": "Pipe"}
 DELIMITER_CHOICES = [
     (AUTO, "Detect automatically"),

@@ -5,7 +5,14 @@ from rest_framework import serializers
 
 from imports import progress, sources
 from imports.column_mapping import MappingError, parse_mapping
-from imports.detection import AUTO, DELIMITER_ALIASES, DELIMITERS, DETECTION_BYTES, ENCODINGS
+from imports.detection import (
+    AUTO,
+    DELIMITER_ALIASES,
+    DELIMITERS,
+    DETECTION_BYTES,
+    ENCODING_OPTIONS,
+    ENCODINGS,
+)
 from imports.event_data import Counts
 from imports.forms import PREVIEW_NEEDS_CSV, SHEET_NEEDS_WORKBOOK, SYNC_HELP
 from imports.models import COUNT_FIELDS, ImportChange, ImportJob, ImportSource
@@ -165,7 +172,7 @@ class FileSettingsSerializer(serializers.Serializer):
     """How the file is read: the encoding and delimiter chosen, or `auto` to detect them
     (CSV files), and the column each catalogue field comes from."""
 
-    encoding = serializers.ChoiceField(choices=[AUTO, *ENCODINGS], default=AUTO)
+    encoding = serializers.ChoiceField(choices=ENCODING_OPTIONS, default=AUTO)
     delimiter = serializers.ChoiceField(
         choices=list(DELIMITER_ALIASES), default=AUTO,
         help_text='"auto", ",", ";", "|", or a tab ("\\t" or "tab").',

@@ -64,6 +64,15 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         services.endpoint_delete(endpoint=obj)
 
+    def delete_queryset(self, request, queryset):
+        # "Delete selected" one endpoint at a time through the service, which locks the
+        # endpoint before its deliveries (webhooks.endpoint_locks); the default queryset delete
+        # removed the deliveries first: a delivery emitted meanwhile failed the whole delete,
+        # and a worker recording attempts for the endpoint could deadlock against it.
+        for endpoint in queryset:
+            with self._skip_if_gone(request):
+                services.endpoint_delete(endpoint=endpoint)
+
     def changelist_view(self, request, extra_context=None):
         # The webhooks page's notices (webhooks.alerts): endpoints the system disabled,
         # deliveries that ran out of retries.

@@ -25,6 +25,7 @@ from redis import RedisError
 
 from acme.lib.redis_client import get_redis
 from webhooks import delivery_metrics
+from webhooks.endpoint_locks import share_endpoint, share_endpoints
 from webhooks.models import Delivery
 
 logger = logging.getLogger(__name__)
@@ -37,10 +38,15 @@ def _key(endpoint_id: int) -> str:
 
 
 def wait_for_window(deliveries: list[Delivery]) -> None:
-    """SENDING -> WAITING: claimed deliveries the window has no slot for (one statement)."""
-    Delivery.objects.filter(
-        pk__in=[delivery.pk for delivery in deliveries], status=Delivery.Status.SENDING
-    ).update(status=Delivery.Status.WAITING, claimed_at=timezone.now())
+    """SENDING -> WAITING: claimed deliveries the window has no slot for (one statement),
+    their endpoints held first (webhooks.endpoint_locks); those of an endpoint deleted
+    meanwhile went with it."""
+    with transaction.atomic():
+        present = share_endpoints(delivery.endpoint_id for delivery in deliveries)
+        Delivery.objects.filter(
+            pk__in=[delivery.pk for delivery in deliveries if delivery.endpoint_id in present],
+            status=Delivery.Status.SENDING,
+        ).update(status=Delivery.Status.WAITING, claimed_at=timezone.now())
     for delivery in deliveries:
         delivery.status = Delivery.Status.WAITING
 
@@ -79,19 +85,23 @@ def claim_next(endpoint_id: int, count: int = 1) -> list[Delivery]:
 
 
 def fail_waiting(endpoint_id: int, *, error: str) -> int:
-    """Fail an endpoint's waiting deliveries at once (it was disabled); test sends stay."""
-    failed = Delivery.objects.filter(
-        endpoint_id=endpoint_id, status=Delivery.Status.WAITING, is_test=False
-    ).update(
-        status=Delivery.Status.FAILED,
-        completed_at=timezone.now(),
-        next_attempt_at=None,
-        last_error=error,
-    )
-    if failed:
-        transaction.on_commit(
-            partial(delivery_metrics.count_finished, Delivery.Status.FAILED, failed)
+    """Fail an endpoint's waiting deliveries at once (it was disabled); test sends stay.
+    The endpoint is held first (webhooks.endpoint_locks); 0 if it was deleted meanwhile."""
+    with transaction.atomic():
+        if not share_endpoint(endpoint_id):
+            return 0
+        failed = Delivery.objects.filter(
+            endpoint_id=endpoint_id, status=Delivery.Status.WAITING, is_test=False
+        ).update(
+            status=Delivery.Status.FAILED,
+            completed_at=timezone.now(),
+            next_attempt_at=None,
+            last_error=error,
         )
+        if failed:
+            transaction.on_commit(
+                partial(delivery_metrics.count_finished, Delivery.Status.FAILED, failed)
+            )
     return failed
 
 

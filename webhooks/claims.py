@@ -32,6 +32,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from webhooks import backlog, ratelimit, recording
+from webhooks.endpoint_locks import share_endpoints
 from webhooks.models import Delivery, WebhookEndpoint
 
 DISABLED_ERROR = "Endpoint is disabled"
@@ -127,11 +128,22 @@ def ready(claimed: list[Delivery]) -> list[Delivery]:
             disabled.append(delivery)
         else:
             enabled.append(delivery)
-    if disabled:
-        with transaction.atomic():
-            for delivery in disabled:
-                recording.finish(delivery, Delivery.Status.FAILED, error=DISABLED_ERROR)
+    fail_disabled(disabled)
     return take_slots(enabled)
+
+
+def fail_disabled(deliveries: list[Delivery]) -> None:
+    """End claimed deliveries whose endpoint was found disabled ("Endpoint is disabled"), in
+    one transaction that holds their endpoints first, as every writer of delivery rows does
+    (webhooks.endpoint_locks: a person deleting the endpoint meanwhile waits for it instead
+    of deadlocking against it); those of an endpoint deleted meanwhile went with it."""
+    if not deliveries:
+        return
+    with transaction.atomic():
+        present = share_endpoints(delivery.endpoint_id for delivery in deliveries)
+        for delivery in sorted(deliveries, key=lambda delivery: delivery.id):
+            if delivery.endpoint_id in present:
+                recording.finish(delivery, Delivery.Status.FAILED, error=DISABLED_ERROR)
 
 
 def take_slots(deliveries: list[Delivery]) -> list[Delivery]:

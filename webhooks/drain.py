@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.db import transaction
 
 from webhooks import backlog, claims, delivery, ratelimit, recording
 from webhooks.models import Delivery, WebhookEndpoint
@@ -102,10 +101,8 @@ def _send_in_order(endpoint: WebhookEndpoint, batch: list[Delivery]) -> bool:
             continue
         attempted.append(delivery.exchange(waiting))
     recording.record(attempted)
-    if disabled and not gone:
-        with transaction.atomic():
-            for waiting in disabled:
-                recording.finish(waiting, Delivery.Status.FAILED, error=claims.DISABLED_ERROR)
+    if not gone:
+        claims.fail_disabled(disabled)
     return not gone
 
 

@@ -1,9 +1,13 @@
 """How delivery writers and endpoint changes take turns on an endpoint's row.
 
 Whoever writes delivery rows for an endpoint (`events.emit`, a worker recording a batch of
-attempts: webhooks.recording) holds FOR KEY SHARE on the endpoint's row until it commits; a
-person changing or deleting an endpoint (edit, enable/disable, rotate, delete:
-webhooks.services) takes FOR UPDATE on it first.
+attempts: webhooks.recording, ending a disabled endpoint's deliveries: claims.fail_disabled,
+moving them to wait for a window or failing that backlog: webhooks.backlog, a recover) holds
+FOR KEY SHARE on the endpoint's row until it commits; a person changing or deleting an
+endpoint (edit, enable/disable, rotate, delete: webhooks.services, the admin's bulk delete
+included) takes FOR UPDATE on it first. The other writers never wait for a delivery row while
+holding another: the claims and the poller pick rows FOR UPDATE SKIP LOCKED and write only
+those, a single `send` claims one row.
 The system's own disable (webhooks.alerts.disable_endpoint, run by a worker after a 410 or too
 many failures) is a plain UPDATE of enabled and the disable fields: it takes FOR NO KEY UPDATE,
 which does not conflict with KEY SHARE, so it neither waits for the writers nor makes them wait
@@ -17,8 +21,10 @@ worker, which re-reads `enabled` before each attempt. For a person's change:
   delete never meets a delivery inserted between its cascade and its own DELETE;
 - writers never wait for each other (KEY SHARE locks are compatible), and the worker's
   consecutive-failure counter update (FOR NO KEY UPDATE) does not wait for them either;
-- a delete (endpoint, then its deliveries) and a worker recording attempts (endpoints,
-  then the deliveries) take the locks in the same order, so they cannot deadlock; a batch
+- a delete (endpoint, then its deliveries) and a worker writing deliveries (endpoints,
+  then the deliveries) take the locks in the same order, so they cannot deadlock (a writer
+  that took a delivery row first and then waited for one the delete had removed did:
+  tests/webhooks/test_worker_writes_wait_for_an_endpoint_delete_in_progress.py); a batch
   locks all its endpoints (in id order) before it writes any delivery row, and writes
   endpoint rows (failure counters, disables) in id order, so two batches cannot either.
 """

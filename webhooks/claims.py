@@ -100,9 +100,11 @@ def claim_ids(delivery_ids: list[int]) -> list[Delivery]:
 
 
 def slot_expired(delivery: Delivery) -> bool:
-    """Whether the rate window that granted this claimed delivery its slot has ended: it
-    must not be sent on that slot then (that window's count would not include it, the next
-    one's would not either); it takes a slot of the current window (`take_slots` again)."""
+    """Whether the rate window that granted this claimed delivery its slot has ended, or
+    ends within ratelimit.SLOT_MARGIN_SECONDS: it must not be sent on that slot then (its
+    request could arrive in the next window, whose count does not include it); it takes a
+    slot of the current window (`take_slots` again). Read the attempt's time before asking
+    (delivery.exchange_in_slot)."""
     expires_at = delivery.slot_expires_at
     return expires_at is not None and time.monotonic() >= expires_at
 
@@ -162,8 +164,9 @@ def take_slots(deliveries: list[Delivery]) -> list[Delivery]:
         )
         for delivery in waiting[: decision.granted]:
             # The window ends `retry_in` after Redis read its clock, which was after
-            # `asked_at`: a slot is used only before this moment (see `slot_expired`).
-            delivery.slot_expires_at = asked_at + decision.retry_in
+            # `asked_at`: a slot is used only before then, less the margin (see
+            # `slot_expired`, ratelimit.SLOT_MARGIN_SECONDS).
+            delivery.slot_expires_at = decision.slots_until(asked_at)
             go.append(delivery)
         over = waiting[decision.granted :]
         if over:

@@ -173,12 +173,23 @@ def _reason(error: Exception) -> str:
     return text.strip(" )'\"")[:300]
 
 
-def exchange(delivery: Delivery) -> Attempted:
+def exchange_in_slot(delivery: Delivery) -> Attempted | None:
+    """`exchange`, unless the delivery's rate slot expired (None: it needs another,
+    webhooks.claims.slot_expired). The attempt's time is read before the slot is checked, so
+    a thread paused between the two only makes the check later: the signed timestamp is
+    never past the window that counted the attempt."""
+    attempted_at = timezone.now()
+    if claims.slot_expired(delivery):
+        return None
+    return exchange(delivery, attempted_at=attempted_at)
+
+
+def exchange(delivery: Delivery, *, attempted_at: datetime | None = None) -> Attempted:
     """Sign and POST a claimed delivery whose `endpoint` is loaded and has granted it a rate
     slot; what came of it, to record (webhooks.recording). No database access: sending
     threads call it (webhooks.sender)."""
     endpoint = delivery.endpoint
-    attempted_at = timezone.now()
+    attempted_at = attempted_at or timezone.now()
     body = body_of(delivery.payload)
     headers = signed_headers(
         secrets=endpoint.signing_secrets(attempted_at),
@@ -195,7 +206,9 @@ def send(delivery_id: int) -> None:
     it if its endpoint's rate window has a slot, else leave it to the endpoint's drain.
     Workers send in batches (webhooks.sender); this is the same path for one delivery."""
     ready = claims.claim_ids([delivery_id])
-    while ready and claims.slot_expired(ready[0]):
-        ready = claims.take_slots(ready)
-    for delivery in ready:
-        recording.record([exchange(delivery)])
+    while ready:
+        attempt = exchange_in_slot(ready[0])
+        if attempt is not None:
+            recording.record([attempt])
+            return
+        ready = claims.take_slots(ready)  # [] when it waits for the drain instead

@@ -73,7 +73,7 @@ def drain(endpoint_id: int) -> float | None:
             _end(endpoint_id)
             return None
         for waiting in batch:
-            waiting.slot_expires_at = asked_at + decision.retry_in
+            waiting.slot_expires_at = decision.slots_until(asked_at)
         if not _send_in_order(endpoint, batch):
             backlog.drain_ended(endpoint_id)
             return None
@@ -92,14 +92,15 @@ def _send_in_order(endpoint: WebhookEndpoint, batch: list[Delivery]) -> bool:
                 gone = True
                 break
             endpoint = current
-        if claims.slot_expired(waiting):
-            backlog.wait_for_window(batch[index:])  # their turn comes in a later window
-            break
         waiting.endpoint = endpoint
         if not endpoint.enabled and not waiting.is_test:
             disabled.append(waiting)
             continue
-        attempted.append(delivery.exchange(waiting))
+        attempt = delivery.exchange_in_slot(waiting)
+        if attempt is None:  # the slot expired: their turn comes in a later window
+            backlog.wait_for_window(batch[index:])
+            break
+        attempted.append(attempt)
     recording.record(attempted)
     if not gone:
         claims.fail_disabled(disabled)

@@ -71,10 +71,9 @@ def _threads() -> ThreadPoolExecutor:
 def _exchange(item: Delivery) -> Attempted | Delivery:
     """On a sending thread: the attempt, or the delivery itself when its rate slot expired
     before it could start (webhooks.claims.slot_expired)."""
-    if claims.slot_expired(item):
-        return item
     try:
-        return delivery.exchange(item)
+        attempt = delivery.exchange_in_slot(item)
+        return item if attempt is None else attempt
     except Exception as error:  # a bug must not lose the batch: retried like a failed request
         logger.exception("delivery %s: sending failed unexpectedly", item.id)
         return Attempted(

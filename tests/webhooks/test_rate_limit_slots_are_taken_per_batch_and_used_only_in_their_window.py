@@ -46,11 +46,14 @@ def test_a_slot_is_not_used_after_its_window_ended(receiver, make_endpoint, sett
     endpoint = make_endpoint(receiver.url(), events=["product.created"], rate_limit=2)
     emit("product.created", {"id": 1})
     emit("product.created", {"id": 2})
+    _at_the_start_of_a_window(endpoint.id, window_seconds=1)
     ready = claims.claim_due(10)
     assert len(ready) == 2
     assert not any(claims.slot_expired(delivery) for delivery in ready)
 
-    time.sleep(max(delivery.slot_expires_at for delivery in ready) - time.monotonic() + 0.05)
+    # Into the next window (the slots expired SLOT_MARGIN_SECONDS before it began).
+    window_end = max(delivery.slot_expires_at for delivery in ready) + ratelimit.SLOT_MARGIN_SECONDS
+    time.sleep(window_end - time.monotonic() + 0.05)
 
     assert all(claims.slot_expired(delivery) for delivery in ready)
     again = claims.take_slots(ready)  # slots of the window now open
@@ -58,3 +61,41 @@ def test_a_slot_is_not_used_after_its_window_ended(receiver, make_endpoint, sett
     assert not any(claims.slot_expired(delivery) for delivery in again)
     # That window counted them: no third slot is left in it.
     assert not ratelimit.acquire(endpoint_id=endpoint.id, limit=2).allowed
+
+
+def _into_the_last_margin_of_a_window(endpoint_id: int, window_seconds: int) -> None:
+    """Sleep until Redis' current window ends within half of SLOT_MARGIN_SECONDS."""
+    probe = ratelimit.acquire(
+        endpoint_id=endpoint_id, limit=0, wanted=0, window_seconds=window_seconds
+    )
+    time.sleep(max(probe.retry_in - ratelimit.SLOT_MARGIN_SECONDS / 2, 0))
+
+
+def _at_the_start_of_a_window(endpoint_id: int, window_seconds: int) -> None:
+    """Sleep until Redis' next window has begun."""
+    probe = ratelimit.acquire(
+        endpoint_id=endpoint_id, limit=0, wanted=0, window_seconds=window_seconds
+    )
+    time.sleep(probe.retry_in + 0.02)
+
+
+def test_no_slot_is_granted_so_close_to_a_windows_end_that_its_request_could_arrive_after():
+    # A thread paused between the check and its request (a busy machine) must not carry the
+    # request into the next window, whose count does not include it.
+    _into_the_last_margin_of_a_window(995, window_seconds=1)
+    late = ratelimit.acquire(endpoint_id=995, limit=5, wanted=3, window_seconds=1)
+    assert (late.granted, late.count) == (0, 0)
+    assert 0 < late.retry_in <= ratelimit.SLOT_MARGIN_SECONDS
+
+
+def test_a_delivery_claimed_in_a_windows_last_margin_waits_for_the_next_window(
+    receiver, make_endpoint, settings
+):
+    settings.WEBHOOKS_RATE_LIMIT_WINDOW_SECONDS = 1
+    endpoint = make_endpoint(receiver.url(), events=["product.created"], rate_limit=5)
+    emit("product.created", {"id": 1})
+    _into_the_last_margin_of_a_window(endpoint.id, window_seconds=1)
+
+    assert claims.claim_due(10) == []
+
+    assert Delivery.objects.get().status == "waiting"  # for the endpoint's drain

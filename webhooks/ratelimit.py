@@ -9,6 +9,7 @@ sending a batch takes the slots of one endpoint's deliveries in one call (`acqui
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,8 +19,9 @@ from acme.lib.redis_client import get_redis
 
 KEY_PREFIX = "acme:webhooks:rate:"
 
-# A window grants no slot in its last SLOT_MARGIN_SECONDS, and a granted slot is used only
-# until that long before its window ends (`Decision.slots_until`): the request must reach the
+# A window grants no slot in its last SLOT_MARGIN_SECONDS (`acquire` waits for the next
+# one), and a granted slot is used only until that long before its window ends
+# (`Decision.slots_until`): the request must reach the
 # receiver inside the window that counted it, and a busy machine can pause a sending thread
 # between the check and the request for a while (at load 8 on 2 cores a 10 s window once let
 # 401 requests of a 400 limit arrive in the next one: bench/webhooks_throughput.py).
@@ -115,18 +117,20 @@ def acquire(
     One atomic script call whatever `wanted` is, so a worker sending a batch pays one Redis
     round trip per endpoint, and the window's count never exceeds the limit: a slot is
     counted when granted, and each granted slot is one delivery sent at once (webhooks.claims).
+    In a window's last SLOT_MARGIN_SECONDS the slots are the next window's: the call waits for
+    it (at most that long).
     """
-    granted, count, wait_ms = _run(
-        _ACQUIRE,
-        keys=[f"{KEY_PREFIX}{endpoint_id}"],
-        args=[
-            max(int(limit), 0),
-            window_seconds or window(),
-            max(int(wanted), 0),
-            int(SLOT_MARGIN_SECONDS * 1000),
-        ],
-    )
-    return Decision(granted=int(granted), count=int(count), retry_in=int(wait_ms) / 1000)
+    limit, wanted = max(int(limit), 0), max(int(wanted), 0)
+    args = [limit, window_seconds or window(), wanted, int(SLOT_MARGIN_SECONDS * 1000)]
+    while True:
+        granted, count, wait_ms = _run(_ACQUIRE, keys=[f"{KEY_PREFIX}{endpoint_id}"], args=args)
+        decision = Decision(granted=int(granted), count=int(count), retry_in=int(wait_ms) / 1000)
+        if decision.allowed or not wanted or decision.count >= limit:
+            return decision
+        # The window ends within the margin and has slots left: the next one's, in a moment
+        # (sending the deliveries to the endpoint's drain instead made each window's end a
+        # backlog, and the drain sends one delivery after another).
+        time.sleep(decision.retry_in)
 
 
 def release(*, endpoint_id: int, slots: int = 1, window_seconds: int | None = None) -> None:

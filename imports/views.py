@@ -53,6 +53,21 @@ STEPS = [
     *((phase.value, *_PHASE_STEPS[phase]) for phase in ImportJob.Phase),
     ("complete", "Complete", "Complete"),
 ]
+# A revert or a delete-all reads no file: its panel shows the phases it runs (imports.revert:
+# planning in LOADING, writing in MERGING), named for what it does.
+KIND_STEPS = {
+    ImportJob.Kind.IMPORT: STEPS,
+    ImportJob.Kind.REVERT: [
+        ("queued", "Queued", "Queued: waiting for a worker"),
+        (ImportJob.Phase.LOADING.value, "Planning", "Comparing the changes with the catalogue"),
+        (ImportJob.Phase.MERGING.value, "Reverting", "Writing the catalogue back"),
+        ("complete", "Complete", "Complete"),
+    ],
+    ImportJob.Kind.DELETE_ALL: [
+        (ImportJob.Phase.MERGING.value, "Deleting", "Deleting every product"),
+        ("complete", "Complete", "Complete"),
+    ],
+}
 
 
 @require_GET
@@ -186,7 +201,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "job": job,
             "state": state,
             "links": _job_links(job),
-            "steps": STEPS,
+            "steps": KIND_STEPS[ImportJob.Kind(job.kind)],
             "can_cancel": job.can_cancel and request.user.has_perm(CONTROL),
             "can_retry": job.can_retry and request.user.has_perm(CONTROL),
             "can_commit": job.can_commit and request.user.has_perm(START),

@@ -71,6 +71,10 @@ def test_validate_read_the_changes_import_and_revert(celery_worker, logged_in_pa
         "Revert complete: 1 restored, 1 deleted, 0 changed since the import", timeout=90_000
     )
     expect(page.locator("h1")).to_contain_text("Revert #")
+    # A revert reads no file: its own phases, and no "Read" count of bytes.
+    panel = page.locator("#import-progress")
+    expect(panel.locator(".steps li")).to_have_text(["Queued", "Planning", "Reverting", "Complete"])
+    expect(panel.locator('[data-field="bytes"]')).to_have_count(0)
     _shot(page, "round-3-reverted")
 
     revert = ImportJob.objects.get(kind=ImportJob.Kind.REVERT)

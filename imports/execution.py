@@ -33,7 +33,7 @@ from redis import RedisError
 
 from acme.lib import database_loss
 from imports import progress, services
-from imports.models import ImportJob
+from imports.models import FIRST_PHASE, ImportJob
 from imports.pipeline import ImportCancelled, ImportFailed, ImportOptions, Progress, run_import
 from imports.revert import run_revert
 
@@ -144,7 +144,9 @@ def execute(
     (it was failed as lost and retried meanwhile).
     """
     attempt = job.attempts
-    tracker = progress.ProgressTracker(job.pk, bytes_total=job.size)
+    tracker = progress.ProgressTracker(
+        job.pk, bytes_total=job.size, first_phase=FIRST_PHASE[ImportJob.Kind(job.kind)]
+    )
     tracker.start()
     heartbeat = Heartbeat(job_id=job.pk, attempt=attempt, tracker=tracker)
     heartbeat.start()

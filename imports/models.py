@@ -266,6 +266,15 @@ class ImportJob(models.Model):
         )
 
 
+# The phase a job of each kind starts in when a worker claims it: an import reads its file,
+# a revert plans first (imports.revert), a delete-all only writes.
+FIRST_PHASE = {
+    ImportJob.Kind.IMPORT: ImportJob.Phase.PARSING,
+    ImportJob.Kind.REVERT: ImportJob.Phase.LOADING,
+    ImportJob.Kind.DELETE_ALL: ImportJob.Phase.MERGING,
+}
+
+
 class ImportChange(models.Model):
     """One product a job created, updated, deleted or deactivated: its change set, written
     set-based in the job's own transaction by imports.change_set (never row by row here).

@@ -147,8 +147,11 @@ class ProgressTracker:
     `records_processed` are read by the heartbeat and by the command's progress bar.
     """
 
-    def __init__(self, job_id: int, *, bytes_total: int | None) -> None:
+    def __init__(
+        self, job_id: int, *, bytes_total: int | None, first_phase: str = "parsing"
+    ) -> None:
         self.job_id = job_id
+        self.first_phase = first_phase
         self.bytes_total = bytes_total
         self.started = time.monotonic()
         self.started_wall = time.time()
@@ -166,10 +169,10 @@ class ProgressTracker:
             logger.warning("import %s: progress not published (%s)", self.job_id, exc)
 
     def start(self) -> None:
-        self._publish(status="running", phase="parsing", records_processed=0,
+        self._publish(status="running", phase=self.first_phase, records_processed=0,
                       bytes_processed=0, bytes_total=self.bytes_total, started=self.started_wall,
                       percent=0, rate=None, eta_seconds=None)  # fmt: skip
-        self.phase = "parsing"
+        self.phase = self.first_phase
 
     def __call__(self, progress) -> None:
         now = time.monotonic()

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis import RedisError
@@ -26,7 +26,7 @@ from redis import RedisError
 from imports import deleted_products, progress, revert
 from imports.detection import AUTO
 from imports.event_data import ImportEventData
-from imports.models import COUNT_FIELDS, ImportJob
+from imports.models import COUNT_FIELDS, FIRST_PHASE, ImportJob
 from imports.sources import options_with_source
 from webhooks.events import emit
 
@@ -284,7 +284,7 @@ def import_job_claim(*, job_id: int) -> ImportJob | None:
     now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
         status=ImportJob.Status.RUNNING,
-        phase=ImportJob.Phase.PARSING,
+        phase=Case(*(When(kind=kind, then=Value(phase)) for kind, phase in FIRST_PHASE.items())),
         attempts=F("attempts") + 1,
         started_at=now,
         heartbeat_at=now,

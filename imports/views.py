@@ -187,6 +187,11 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # A finished row is the truth, whatever a live key left behind in Redis says.
     live = None if job.is_finished else progress.snapshot(job.pk)
     state = live or progress.from_job(job)
+    steps = KIND_STEPS[ImportJob.Kind(job.kind)]
+    # The status line in the words of the job's own steps ("Planning", not "Loading").
+    texts = {key: text for key, _, text in steps}
+    if state.get("phase") in texts and job.status == ImportJob.Status.RUNNING:
+        state = {**state, "phase_label": texts[state["phase"]]}
     may_revert = request.user.has_perms(REVERT)
     can_revert = may_revert and revert.revert_refusal(job) is None
     conflicts = None
@@ -201,7 +206,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "job": job,
             "state": state,
             "links": _job_links(job),
-            "steps": KIND_STEPS[ImportJob.Kind(job.kind)],
+            "steps": steps,
             "can_cancel": job.can_cancel and request.user.has_perm(CONTROL),
             "can_retry": job.can_retry and request.user.has_perm(CONTROL),
             "can_commit": job.can_commit and request.user.has_perm(START),

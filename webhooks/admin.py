@@ -64,6 +64,18 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     def delete_model(self, request, obj):
         services.endpoint_delete(endpoint=obj)
 
+    def get_deleted_objects(self, objs, request):
+        # Django's confirmation lists every related row and asks for the permission to delete
+        # each kind: an endpoint's delivery log (millions of rows) goes with it
+        # (services.endpoint_delete), and deliveries are never deleted on their own.
+        endpoints = list(objs)
+        deliveries = Delivery.objects.filter(endpoint__in=endpoints).count()
+        counts = {
+            WebhookEndpoint._meta.verbose_name_plural: len(endpoints),
+            Delivery._meta.verbose_name_plural: deliveries,
+        }
+        return [str(endpoint) for endpoint in endpoints], counts, set(), []
+
     def delete_queryset(self, request, queryset):
         # "Delete selected" one endpoint at a time through the service, which locks the
         # endpoint before its deliveries (webhooks.endpoint_locks); the default queryset delete
@@ -177,6 +189,11 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The log is deleted with its endpoint or by retention (webhooks.retention), never
+        # row by row: a delivery deleted under a worker recording its attempt failed.
         return False
 
     def has_redeliver_permission(self, request) -> bool:

@@ -121,8 +121,11 @@ def _enqueue(delivery_ids: list[int], countdown: float | None) -> None:
         # The broker is down: the rows go back to PENDING, which send_due_deliveries queues
         # again on its first run once the broker is back (a message that did go out is
         # harmless: a delivery is claimed once).
-        Delivery.objects.filter(id__in=delivery_ids, status=Delivery.Status.QUEUED).update(
-            status=Delivery.Status.PENDING
-        )
+        # Rows another transaction holds are left alone (a claim or a delete has them): this
+        # statement never waits for one while holding others (webhooks.endpoint_locks).
+        held = Delivery.objects.filter(
+            id__in=delivery_ids, status=Delivery.Status.QUEUED
+        ).select_for_update(skip_locked=True)
+        Delivery.objects.filter(id__in=held.values("id")).update(status=Delivery.Status.PENDING)
         logger.warning("webhook deliveries %s: the broker is down; sent later (%s)",
                        delivery_ids, exc)  # fmt: skip

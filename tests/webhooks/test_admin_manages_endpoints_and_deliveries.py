@@ -38,3 +38,32 @@ def test_admin_manages_endpoints_and_deliveries(admin_client, settings):
     assert refused.status_code == 200
     assert "private address" in refused.content.decode()
     assert WebhookEndpoint.objects.count() == 1
+
+
+def test_an_endpoints_delete_confirmation_counts_its_deliveries_which_go_only_with_it(
+    admin_client, receiver
+):
+    from webhooks.services import endpoint_create
+
+    endpoint = endpoint_create(url=receiver.url(), events=["product.created"])
+    for number in range(3):
+        emit("product.created", {"id": number})
+
+    # The confirmation says how many deliveries go with the endpoint instead of listing each
+    # (an endpoint's log can hold millions) or asking for a permission deliveries never give.
+    page = admin_client.get(f"/admin/webhooks/webhookendpoint/{endpoint.pk}/delete/")
+    assert page.status_code == 200
+    assert "Deliveries: 3" in page.content.decode()
+    assert (
+        admin_client.post(
+            f"/admin/webhooks/webhookendpoint/{endpoint.pk}/delete/", {"post": "yes"}
+        ).status_code
+        == 302
+    )
+    assert not Delivery.objects.exists()
+
+    # A delivery is never deleted on its own, even by a superuser.
+    endpoint = endpoint_create(url=receiver.url(), events=["product.created"])
+    emit("product.created", {"id": 9})
+    delivery = Delivery.objects.get()
+    assert admin_client.get(f"/admin/webhooks/delivery/{delivery.pk}/delete/").status_code == 403

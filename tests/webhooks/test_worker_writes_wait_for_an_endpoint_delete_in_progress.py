@@ -12,13 +12,15 @@ held: PostgreSQL broke the cycle by failing one of them ("deadlock detected").
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import psycopg
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from tests.support.waiting import wait_until
-from webhooks import backlog, claims
+from webhooks import backlog, claims, retention
 from webhooks.events import new_msg_id
 from webhooks.models import Delivery, DeliveryAttempt, WebhookEndpoint
 
@@ -115,5 +117,40 @@ def test_a_worker_write_waits_for_a_delete_in_progress_instead_of_deadlocking(na
         delete.execute(f"DELETE FROM {ENDPOINTS} WHERE id = %s", [endpoint.id])
         delete.commit()
         worker.join(timeout=30)
+    assert not worker.is_alive()
     assert worker.error is None
+    assert not Delivery.objects.exists()
+
+
+def test_the_retention_sweep_leaves_an_endpoint_being_deleted_to_its_delete(
+    make_endpoint, settings
+):
+    # The delete has removed the endpoint's attempts and is about to remove its deliveries;
+    # a sweep that locked those deliveries and then waited for their attempts closed a cycle.
+    settings.WEBHOOKS_DELIVERY_RETENTION_DAYS = 1
+    endpoint = make_endpoint("http://127.0.0.1:9/hook")
+    long_ago = timezone.now() - timedelta(days=2)
+    deliveries = _deliveries(endpoint, Delivery.Status.SUCCEEDED)
+    Delivery.objects.update(completed_at=long_ago)
+    DeliveryAttempt.objects.bulk_create(
+        DeliveryAttempt(delivery=delivery, endpoint=endpoint, attempted_at=long_ago, success=True)
+        for delivery in deliveries
+    )
+    swept: list[int] = []
+    with psycopg.connect(_dsn(), autocommit=True) as monitor, psycopg.connect(_dsn()) as delete:
+        delete.execute(f"SELECT id FROM {ENDPOINTS} WHERE id = %s FOR UPDATE", [endpoint.id])
+        delete.execute(f"DELETE FROM {ATTEMPTS} WHERE endpoint_id = %s", [endpoint.id])
+        sweep = WorkerWrite(lambda: swept.append(retention.deliveries_delete_expired()))
+        sweep.start()
+        wait_until(
+            lambda: not sweep.is_alive() or (sweep.pid and _waiting_for_a_lock(monitor, sweep.pid)),
+            what="the sweep ends or waits",
+        )
+        delete.execute(f"DELETE FROM {DELIVERIES} WHERE endpoint_id = %s", [endpoint.id])
+        delete.execute(f"DELETE FROM {ENDPOINTS} WHERE id = %s", [endpoint.id])
+        delete.commit()
+        sweep.join(timeout=30)
+    assert not sweep.is_alive()
+    assert sweep.error is None
+    assert swept == [0]  # the delete took them
     assert not Delivery.objects.exists()

@@ -3,6 +3,7 @@ and Debian's chromium driven by Playwright."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -41,6 +42,32 @@ def _clear_live_redis_keys():
     for key in redis.scan_iter(match="acme:*", count=1000):
         redis.delete(key)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _endpoints_deleted_before_the_flush(request):
+    """A transactional test ends with a TRUNCATE of every table. A worker still sending and
+    recording deliveries for an endpoint the test left could deadlock against it (TRUNCATE
+    locks every table in turn, the worker's transaction rows of several): the endpoints left
+    are deleted first the way a person deletes one (webhooks.services.endpoint_delete), which
+    waits for the worker's writes and makes it drop its later ones."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction", False)
+    )
+    if not transactional:
+        yield
+        return
+    # Requested here, so this fixture is torn down before the database's flush.
+    request.getfixturevalue("transactional_db")
+    yield
+    from webhooks.endpoint_locks import EndpointGone
+    from webhooks.models import WebhookEndpoint
+    from webhooks.services import endpoint_delete
+
+    for endpoint in WebhookEndpoint.objects.order_by("id"):
+        with contextlib.suppress(EndpointGone):
+            endpoint_delete(endpoint=endpoint)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -132,22 +131,15 @@ def allow_private(settings):
 
 @pytest.fixture
 def make_endpoint(allow_private):
-    """Create endpoints; at the end of the test, those still there are deleted the way a
-    person deletes one (webhooks.services), which waits for a worker recording attempts for
-    them. The database's flush after a transactional test would otherwise meet the session's
-    worker still sending and recording their deliveries, and could deadlock against it
-    (TRUNCATE locks every table, the worker's transaction some rows of several)."""
-    from webhooks.endpoint_locks import EndpointGone
-    from webhooks.models import EventType, WebhookEndpoint
-    from webhooks.services import endpoint_create, endpoint_delete
+    """Create endpoints (a transactional test's are deleted before the flush by
+    tests/conftest.py's `_endpoints_deleted_before_the_flush`)."""
+    from webhooks.models import EventType
+    from webhooks.services import endpoint_create
 
     def make(url: str, *, events: list[str] | None = None, **kwargs):
         return endpoint_create(url=url, events=events or list(EventType.values), **kwargs)
 
-    yield make
-    for endpoint in WebhookEndpoint.objects.order_by("id"):
-        with contextlib.suppress(EndpointGone):
-            endpoint_delete(endpoint=endpoint)
+    return make
 
 
 class DripReceiver:

@@ -126,6 +126,7 @@ def _enqueue(delivery_ids: list[int], countdown: float | None) -> None:
         held = Delivery.objects.filter(
             id__in=delivery_ids, status=Delivery.Status.QUEUED
         ).select_for_update(skip_locked=True)
-        Delivery.objects.filter(id__in=held.values("id")).update(status=Delivery.Status.PENDING)
+        with transaction.atomic():  # (it runs after the emitting transaction's commit)
+            Delivery.objects.filter(id__in=held.values("id")).update(status=Delivery.Status.PENDING)
         logger.warning("webhook deliveries %s: the broker is down; sent later (%s)",
                        delivery_ids, exc)  # fmt: skip

@@ -193,7 +193,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         # The log is deleted with its endpoint or by retention (webhooks.retention), never
-        # row by row: a delivery deleted under a worker recording its attempt failed.
+        # row by row: deleting a delivery while a worker records its attempt would fail.
         return False
 
     def has_redeliver_permission(self, request) -> bool:

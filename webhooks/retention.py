@@ -7,10 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
-from acme.lib.batched_delete import DEFAULT_BATCH_SIZE, delete_in_batches
+from acme.lib.batched_delete import (
+    DEFAULT_BATCH_SIZE,
+    delete_in_batches,
+    delete_picked_in_batches,
+)
 from webhooks.models import Delivery, EndpointHealth, WebhookEndpoint
 
 # A batch of expired deliveries, locked with their endpoints held FOR KEY SHARE first, as
@@ -34,16 +38,13 @@ def deliveries_delete_expired(*, batch_size: int = DEFAULT_BATCH_SIZE) -> int:
     if not days:
         return 0
     cutoff = timezone.now() - timedelta(days=days)
-    deleted = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_EXPIRED_BATCH, [list(Delivery.FINAL_STATUSES), cutoff, batch_size])
-            keys = [key for (key,) in cursor.fetchall()]
-            if keys:
-                Delivery._base_manager.filter(pk__in=keys).delete()
-        deleted += len(keys)
-        if len(keys) < batch_size:
-            return deleted
+
+    def pick(size: int) -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(_EXPIRED_BATCH, [list(Delivery.FINAL_STATUSES), cutoff, size])
+            return [key for (key,) in cursor.fetchall()]
+
+    return delete_picked_in_batches(Delivery, pick, batch_size=batch_size)
 
 
 def health_delete_expired(*, batch_size: int = DEFAULT_BATCH_SIZE) -> int:

@@ -80,6 +80,18 @@ class WorkerWrite(threading.Thread):
             connection.close()
 
 
+def _finish_the_delete(delete: psycopg.Connection, endpoint_id: int, writer: WorkerWrite) -> None:
+    """The rest of the delete (attempts, deliveries, the endpoint) and its commit; then the
+    writer on the other connection has ended without an error."""
+    delete.execute(f"DELETE FROM {ATTEMPTS} WHERE endpoint_id = %s", [endpoint_id])
+    delete.execute(f"DELETE FROM {DELIVERIES} WHERE endpoint_id = %s", [endpoint_id])
+    delete.execute(f"DELETE FROM {ENDPOINTS} WHERE id = %s", [endpoint_id])
+    delete.commit()
+    writer.join(timeout=30)
+    assert not writer.is_alive()
+    assert writer.error is None
+
+
 WRITES = {
     "ending a disabled endpoint's claimed deliveries": (
         Delivery.Status.SENDING,
@@ -112,13 +124,7 @@ def test_a_worker_write_waits_for_a_delete_in_progress_instead_of_deadlocking(na
             lambda: worker.pid and _waiting_for_a_lock(monitor, worker.pid),
             what="the worker's write waits for the delete",
         )
-        delete.execute(f"DELETE FROM {ATTEMPTS} WHERE endpoint_id = %s", [endpoint.id])
-        delete.execute(f"DELETE FROM {DELIVERIES} WHERE endpoint_id = %s", [endpoint.id])
-        delete.execute(f"DELETE FROM {ENDPOINTS} WHERE id = %s", [endpoint.id])
-        delete.commit()
-        worker.join(timeout=30)
-    assert not worker.is_alive()
-    assert worker.error is None
+        _finish_the_delete(delete, endpoint.id, worker)
     assert not Delivery.objects.exists()
 
 
@@ -146,11 +152,6 @@ def test_the_retention_sweep_leaves_an_endpoint_being_deleted_to_its_delete(
             lambda: not sweep.is_alive() or (sweep.pid and _waiting_for_a_lock(monitor, sweep.pid)),
             what="the sweep ends or waits",
         )
-        delete.execute(f"DELETE FROM {DELIVERIES} WHERE endpoint_id = %s", [endpoint.id])
-        delete.execute(f"DELETE FROM {ENDPOINTS} WHERE id = %s", [endpoint.id])
-        delete.commit()
-        sweep.join(timeout=30)
-    assert not sweep.is_alive()
-    assert sweep.error is None
+        _finish_the_delete(delete, endpoint.id, sweep)
     assert swept == [0]  # the delete took them
     assert not Delivery.objects.exists()

@@ -17,7 +17,7 @@ from imports import services, upload_gate
 from imports.csv_records import InvalidFile
 from imports.downloads import CSVRenderer, report_response
 from imports.event_stream import job_event_stream
-from imports.filters import ImportChangeFilter
+from imports.filters import LISTING_ORDER, ImportChangeFilter
 from imports.models import ImportChange, ImportJob
 from imports.permissions import ImportJobPermissions
 from imports.preview import preview_upload
@@ -226,10 +226,11 @@ class ImportChangeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [ImportJobPermissions]
     serializer_class = ImportChangeSerializer
     filterset_class = ImportChangeFilter
-    ordering_fields = ["id"]
+    # Listed in one order only (kind, then SKU: LISTING_ORDER), the one the index reads.
+    ordering_fields: list[str] = []
 
     def get_queryset(self) -> QuerySet[ImportChange]:
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reading the types
             return ImportChange.objects.none()
         job = get_object_or_404(ImportJob.objects.only("pk"), pk=self.kwargs["job_id"])
-        return ImportChange.objects.filter(job=job).order_by("id")
+        return ImportChange.objects.filter(job=job).order_by(*LISTING_ORDER)

@@ -21,7 +21,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from imports.filters import sku_is
+from imports.filters import LISTING_ORDER, sku_is
 from imports.models import ImportChange, ImportJob
 from imports.staging import MERGED_VALUES
 from products.formula_escaping import escape_cell, unescape_cell
@@ -66,13 +66,12 @@ CHUNK_SIZE = 2000
 
 
 def changes(job: ImportJob, *, kind: str = "", sku: str = "") -> QuerySet[ImportChange]:
-    """The job's changes of `kind` (all kinds when empty) for `sku` (any when empty), in the
-    order they were recorded, which is by SKU (imports.change_set), through
-    importchange_job_kind_id."""
+    """The job's changes of `kind` (all kinds when empty) for `sku` (any when empty), by
+    kind and SKU (LISTING_ORDER, through importchange_job_kind_sku)."""
     queryset = ImportChange.objects.filter(job=job)
     if kind:
         queryset = queryset.filter(kind=kind)
-    return sku_is(queryset, sku).order_by("kind", "id")
+    return sku_is(queryset, sku).order_by(*LISTING_ORDER)
 
 
 def expired(job: ImportJob) -> bool:
@@ -205,4 +204,7 @@ def download_lines(rows: Iterable[ImportChange]) -> Iterator[str]:
 
 def download_rows(queryset: QuerySet[ImportChange]) -> Iterator[ImportChange]:
     """The rows of `queryset` through a server-side cursor: memory stays flat at 500k."""
-    return queryset.only("sku", "kind", "before", "after").iterator(chunk_size=CHUNK_SIZE)
+    values = [f"{side}_{field}" for side in ("old", "new") for field in ImportChange.VALUE_FIELDS]
+    return queryset.only("sku", "kind", "before_json", "after_json", *values).iterator(
+        chunk_size=CHUNK_SIZE
+    )

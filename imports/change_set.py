@@ -39,66 +39,104 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
-from acme.lib.batched_delete import DEFAULT_BATCH_SIZE, delete_in_batches
+from acme.lib.batched_delete import DEFAULT_BATCH_SIZE
 from products.models import Product
 
-from .models import ImportChange
+from .models import ImportChange, ImportJob
 from .staging import DIFFERS, MERGED_VALUES, NEW_VALUES, STAGING_TABLE
 
 CHANGES = ImportChange._meta.db_table
-# Every statement inserts a job's changes in SKU order: importchange_job_sku_lower then grows
-# at its right edge like importchange_job_kind_id (the ids follow the insert order), instead
-# of taking each key at a random leaf. Measured at 470k changed rows (bench/imports_pipeline.py
-# conditions, loaded machine): 42-51 s in join order, 28 s sorted, 18-29 s without that
-# index; the sort itself ~1.5 s, in memory (the merge's work_mem).
+JOBS = ImportJob._meta.db_table
+# Every statement inserts a job's changes in SKU order: importchange_job_kind_sku then grows
+# at its right edge (for each kind) instead of taking each key at a random leaf. Measured at
+# 470k changed rows (bench/imports_pipeline.py conditions, loaded machine): 42-51 s in join
+# order, 28 s sorted, when the table had three indexes; the sort itself ~1.5 s, in memory
+# (the merge's work_mem).
 IN_SKU_ORDER = "ORDER BY lower({})"
 PRODUCTS = Product._meta.db_table
-COLUMNS = "job_id, kind, product_id, sku, before, after, product_updated_at"
 CREATED = ImportChange.Kind.CREATED.value
 UPDATED = ImportChange.Kind.UPDATED.value
 DEACTIVATED = ImportChange.Kind.DEACTIVATED.value
 DELETED = ImportChange.Kind.DELETED.value
 
-# The names of the columns an import writes whose value the staged row `s` leaves as it is
-# on product `p` (a text[] with NULL for each column that changes; `jsonb - text[]` drops the
-# named keys and ignores the NULLs).
-_SAME = "ARRAY[{}]::text[]".format(
-    ", ".join(
-        f"CASE WHEN p.{column} IS NOT DISTINCT FROM {value} THEN '{column}' END"
-        for column, value in MERGED_VALUES.items()
+# The values of a created or updated product are plain columns (ImportChange explains why):
+# old_<field> and new_<field> for each field an import writes, NULL where it does not change.
+FIELDS = ImportChange.VALUE_FIELDS
+if set(FIELDS) != set(MERGED_VALUES) or set(FIELDS) != set(NEW_VALUES):
+    raise RuntimeError("ImportChange.VALUE_FIELDS must name the columns an import writes")
+OLD_COLUMNS = ", ".join(f"old_{field}" for field in FIELDS)
+NEW_COLUMNS = ", ".join(f"new_{field}" for field in FIELDS)
+VALUE_COLUMNS = f"job_id, kind, product_id, sku, {OLD_COLUMNS}, {NEW_COLUMNS}, product_updated_at"
+JSON_COLUMNS = "job_id, kind, product_id, sku, before_json, after_json, product_updated_at"
+
+
+def _old_if_changed(field: str) -> str:
+    value = MERGED_VALUES[field]
+    return f"CASE WHEN p.{field} IS DISTINCT FROM {value} THEN p.{field} END"
+
+
+def _new_if_changed(field: str) -> str:
+    value = MERGED_VALUES[field]
+    return f"CASE WHEN p.{field} IS DISTINCT FROM {value} THEN {value} END"
+
+
+# Staged row `s` against product `p`: the old and the new value of each field that changes,
+# as old_<field>, ..., new_<field>, ... (a column the file lacks is NULL in staging and
+# imports.staging.MERGED_VALUES keeps the product's value, so it never shows as changed).
+CHANGED_VALUES = ", ".join(
+    [f"{_old_if_changed(field)} AS old_{field}" for field in FIELDS]
+    + [f"{_new_if_changed(field)} AS new_{field}" for field in FIELDS]
+)
+# Validate only: the same for a staged row that may have no product (then NULL old values
+# and NEW_VALUES as new ones).
+CLASSIFIED_VALUES = ", ".join(
+    [f"CASE WHEN p.id IS NOT NULL THEN {_old_if_changed(field)} END" for field in FIELDS]
+    + [
+        f"CASE WHEN p.id IS NULL THEN {NEW_VALUES[field]} ELSE {_new_if_changed(field)} END"
+        for field in FIELDS
+    ]
+)
+
+
+def _values_of(alias: str) -> str:
+    """`alias`.old_<field>, ..., `alias`.new_<field>, ... (a row of CHANGED_VALUES)."""
+    return ", ".join(
+        [f"{alias}.old_{field}" for field in FIELDS] + [f"{alias}.new_{field}" for field in FIELDS]
     )
-)
-_OLD = "jsonb_build_object({})".format(", ".join(f"'{c}', p.{c}" for c in MERGED_VALUES))
-_NEW = "jsonb_build_object({})".format(
-    ", ".join(f"'{c}', {value}" for c, value in MERGED_VALUES.items())
-)
-# Only the columns that change, old and new values.
-BEFORE = f"{_OLD} - same.columns"
-AFTER = f"{_NEW} - same.columns"
-# What a new product's row gets from staged row `s`.
-CREATED_AFTER = "jsonb_build_object({})".format(
-    ", ".join(f"'{c}', {value}" for c, value in NEW_VALUES.items())
-)
+
+
+def _as_json(alias: str, side: str) -> str:
+    return "jsonb_strip_nulls(jsonb_build_object({}))".format(
+        ", ".join(f"'{field}', {alias}.{side}_{field}" for field in FIELDS)
+    )
+
+
+def before_sql(alias: str) -> str:
+    """SQL: change row `alias`'s `before` as jsonb, as ImportChange.before reads it."""
+    return (
+        f"coalesce({alias}.before_json, CASE WHEN {alias}.kind = '{UPDATED}' "
+        f"THEN {_as_json(alias, 'old')} END)"
+    )
 
 
 def _changed_rows(*, lock: bool) -> str:
     """The staged rows that change a product: its id, the staged values (as staging's
-    columns), the product's sku as it will be, before and after."""
+    columns), the product's sku as it will be, the old and new values that change."""
     return f"""
-SELECT p.id, s.sku, s.name, s.description, s.active, {BEFORE} AS before, {AFTER} AS after
+SELECT p.id, s.sku, s.name, s.description, s.active, {CHANGED_VALUES}
 FROM {STAGING_TABLE} AS s
 JOIN {PRODUCTS} AS p ON lower(p.sku) = s.sku_key
-CROSS JOIN LATERAL (SELECT {_SAME} AS columns) AS same
 WHERE {DIFFERS}
 {"FOR UPDATE OF p" if lock else ""}
 """
 
 
 RECORD_UPDATED = f"""
-INSERT INTO {CHANGES} ({COLUMNS})
-SELECT %(job)s, '{UPDATED}', changed.id, changed.sku, changed.before, changed.after, now()
+INSERT INTO {CHANGES} ({VALUE_COLUMNS})
+SELECT %(job)s, '{UPDATED}', changed.id, changed.sku, {_values_of("changed")}, now()
 FROM ({_changed_rows(lock=False)}) AS changed
 {IN_SKU_ORDER.format("changed.sku")}
 """
@@ -118,8 +156,8 @@ written AS (
     WHERE p.id = s.id
     RETURNING p.id, p.sku, p.updated_at
 )
-INSERT INTO {CHANGES} ({COLUMNS})
-SELECT %(job)s, '{UPDATED}', written.id, written.sku, s.before, s.after, written.updated_at
+INSERT INTO {CHANGES} ({VALUE_COLUMNS})
+SELECT %(job)s, '{UPDATED}', written.id, written.sku, {_values_of("s")}, written.updated_at
 FROM written JOIN s ON s.id = written.id
 {IN_SKU_ORDER.format("written.sku")}
 """
@@ -130,16 +168,13 @@ UPDATE_CHANGED_RECORDED = {lock: _update_changed_recorded(lock=lock) for lock in
 # Validate only: both kinds from one join; the statement returns the counts.
 RECORD_AND_CLASSIFY = f"""
 WITH recorded AS (
-    INSERT INTO {CHANGES} ({COLUMNS})
+    INSERT INTO {CHANGES} ({VALUE_COLUMNS})
     SELECT %(job)s,
            CASE WHEN p.id IS NULL THEN '{CREATED}' ELSE '{UPDATED}' END,
-           p.id, s.sku,
-           CASE WHEN p.id IS NOT NULL THEN {BEFORE} END,
-           CASE WHEN p.id IS NULL THEN {CREATED_AFTER} ELSE {AFTER} END,
+           p.id, s.sku, {CLASSIFIED_VALUES},
            p.updated_at
     FROM {STAGING_TABLE} AS s
     LEFT JOIN {PRODUCTS} AS p ON lower(p.sku) = s.sku_key
-    CROSS JOIN LATERAL (SELECT {_SAME} AS columns) AS same
     WHERE p.id IS NULL OR {DIFFERS}
     {IN_SKU_ORDER.format("s.sku")}
     RETURNING kind
@@ -153,11 +188,10 @@ def recording_created(insert_sql: str) -> str:
     """`insert_sql` (an INSERT of new products from staging, in place or into the rebuilt
     table) as one statement that also records each product it creates; its row count is
     still the products created. Takes the parameter %(job)s."""
-    written = ", ".join(f"'{column}', {column}" for column in NEW_VALUES)
     return f"""
-WITH created AS ({insert_sql} RETURNING id, {", ".join(NEW_VALUES)}, updated_at)
-INSERT INTO {CHANGES} ({COLUMNS})
-SELECT %(job)s, '{CREATED}', id, sku, NULL, jsonb_build_object({written}), updated_at
+WITH created AS ({insert_sql} RETURNING id, {", ".join(FIELDS)}, updated_at)
+INSERT INTO {CHANGES} (job_id, kind, product_id, sku, {NEW_COLUMNS}, product_updated_at)
+SELECT %(job)s, '{CREATED}', id, sku, {", ".join(FIELDS)}, updated_at
 FROM created
 {IN_SKU_ORDER.format("sku")}
 """
@@ -175,7 +209,7 @@ written AS (
     FROM gone WHERE p.id = gone.id
     RETURNING p.id, p.sku, p.updated_at
 )
-INSERT INTO {CHANGES} ({COLUMNS})
+INSERT INTO {CHANGES} ({JSON_COLUMNS})
 SELECT %(job)s, '{DEACTIVATED}', written.id, written.sku, gone.row,
        jsonb_build_object('active', false), written.updated_at
 FROM written JOIN gone ON gone.id = written.id
@@ -188,7 +222,7 @@ WITH gone AS MATERIALIZED ({missing}),
 deleted AS (
     DELETE FROM {PRODUCTS} AS p USING gone WHERE p.id = gone.id RETURNING p.id
 )
-INSERT INTO {CHANGES} ({COLUMNS})
+INSERT INTO {CHANGES} ({JSON_COLUMNS})
 SELECT %(job)s, '{DELETED}', gone.id, gone.sku, gone.row, NULL, NULL
 FROM deleted JOIN gone ON gone.id = deleted.id
 """
@@ -198,7 +232,7 @@ def record_missing(missing: str, *, kind: str) -> str:
     """Validate only: what a sync would do to `missing`, recorded without writing it."""
     after = "jsonb_build_object('active', false)" if kind == DEACTIVATED else "NULL"
     return f"""
-INSERT INTO {CHANGES} ({COLUMNS})
+INSERT INTO {CHANGES} ({JSON_COLUMNS})
 SELECT %(job)s, '{kind}', gone.id, gone.sku, gone.row, {after}, gone.updated_at
 FROM ({missing}) AS gone
 """
@@ -235,6 +269,22 @@ def insert_new(cursor, insert_sql: str, *, job_id: int | None) -> int:
     return cursor.rowcount
 
 
+# Jobs past the retention whose change set is not deleted yet (one probe of the index each).
+EXPIRED_JOBS = f"""
+SELECT j.id FROM {JOBS} AS j
+WHERE j.finished_at < %s AND EXISTS (SELECT FROM {CHANGES} AS c WHERE c.job_id = j.id)
+ORDER BY j.id
+"""
+# Up to %s change rows of job %s, found through importchange_job_kind_sku and deleted by
+# their row address (there is no primary key index: ImportChange); rows another transaction
+# holds are left to the next sweep.
+DELETE_A_BATCH = f"""
+DELETE FROM {CHANGES} WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM {CHANGES} WHERE job_id = %s LIMIT %s FOR UPDATE SKIP LOCKED
+))
+"""
+
+
 def delete_expired(
     *, retention_days: float | None = None, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> int:
@@ -246,14 +296,23 @@ def delete_expired(
     if retention_days <= 0:
         return 0
     cutoff = timezone.now() - timedelta(days=retention_days)
-    expired = ImportChange.objects.filter(job__finished_at__lt=cutoff)
-    return delete_in_batches(expired, batch_size=batch_size)
+    with connection.cursor() as cursor:
+        cursor.execute(EXPIRED_JOBS, [cutoff])
+        jobs = [job for (job,) in cursor.fetchall()]
+        deleted = 0
+        for job in jobs:
+            while True:  # each batch in a transaction of its own (autocommit)
+                cursor.execute(DELETE_A_BATCH, [job, batch_size])
+                deleted += cursor.rowcount
+                if cursor.rowcount < batch_size:
+                    break
+    return deleted
 
 
 # Every product as a whole row (to_jsonb: every column, id, created_at and updated_at
 # included), so a revert puts each back with its id (jsonb_populate_record, imports.revert).
 RECORD_DELETED_ALL = f"""
-INSERT INTO {CHANGES} ({COLUMNS})
+INSERT INTO {CHANGES} ({JSON_COLUMNS})
 SELECT %s, '{ImportChange.Kind.DELETED}', p.id, p.sku, to_jsonb(p), NULL, p.updated_at
 FROM {PRODUCTS} AS p
 """

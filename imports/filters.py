@@ -8,13 +8,23 @@ from django.db.models.functions import Lower
 
 from imports.models import ImportChange
 
+# The order a job's changes are listed in (page, API, download, conflicts): by kind, then
+# SKU, as importchange_job_kind_sku reads them (no sort).
+LISTING_ORDER = ("kind", Lower("sku"), "id")
+
 
 def sku_is(queryset: QuerySet[ImportChange], sku: str) -> QuerySet[ImportChange]:
-    """`lower(sku) = lower(value)`, served by importchange_job_sku_lower."""
+    """`lower(sku) = lower(value)`, served by importchange_job_kind_sku: every kind is
+    named, so without a kind chosen the index is probed once per kind (its second column)
+    instead of read through for the whole job."""
     sku = sku.strip()
     if not sku:
         return queryset
-    return queryset.alias(sku_lower=Lower("sku")).filter(sku_lower=sku.lower())
+    return (
+        queryset.filter(kind__in=ImportChange.Kind.values)
+        .alias(sku_lower=Lower("sku"))
+        .filter(sku_lower=sku.lower())
+    )
 
 
 class ImportChangeFilter(django_filters.FilterSet):

@@ -280,7 +280,19 @@ class ImportChange(models.Model):
     set-based in the job's own transaction by imports.change_set (never row by row here).
 
     Unchanged products get no row (the job's `unchanged` count says how many). Deleted with
-    the job's stored files after IMPORT_FILE_RETENTION_DAYS (imports.change_set.prune).
+    the job's stored files after IMPORT_FILE_RETENTION_DAYS (imports.change_set.delete_expired).
+
+    How a row is stored is chosen for the cost of writing 500k of them inside an import
+    (issue #14: at most 15% of the import). Measured on 470,142 updated products
+    (bench/README.md, "Change sets"): the values as plain columns instead of jsonb objects
+    built per row, and one index instead of three, took the recording from ~8 s to ~4 s.
+    - The values of a created or updated product are plain columns, `old_<field>` and
+      `new_<field>` for each of VALUE_FIELDS; NULL means "not changed" (an update stores
+      only the fields that change; the catalogue's columns are never NULL).
+    - The whole rows of deleted and deactivated products, and a revert's conflicts, are
+      jsonb (`before_json`, `after_json`): few, and read back with jsonb_populate_record.
+    `before` and `after` (properties here; imports.change_set.BEFORE / AFTER in SQL) read
+    either as the same dicts.
     """
 
     class Kind(models.TextChoices):
@@ -293,11 +305,19 @@ class ImportChange(models.Model):
         # product's current ones (imports.revert).
         CONFLICT = "conflict", "Conflict"
 
-    # No index of its own (importchange_job_kind_id leads with job) and no constraint in the
-    # database: a change set is written only by its own job's transaction, and a foreign key
-    # would queue one deferred check per row (a lookup and a lock of the job row at commit:
-    # ~40% of the cost of recording 500k changes). Jobs are never deleted by the site; the
-    # ORM still cascades if one is.
+    # The product's fields an import writes, stored as old_<field> / new_<field> (the same
+    # as imports.staging.MERGED_VALUES: imports.change_set checks it).
+    VALUE_FIELDS = ("sku", "name", "description", "active")
+
+    # `id` (Django's automatic one) is no primary key in the database (migration 0010):
+    # ids come from the column's identity sequence, and nothing reads a change by id
+    # (pages, the API and a revert read by job, kind and SKU; retention deletes by job), so
+    # the primary key's index would only cost every insert.
+    # No index of its own (importchange_job_kind_sku leads with job) and no constraint in
+    # the database: a change set is written only by its own job's transaction, and a foreign
+    # key would queue one deferred check per row (a lookup and a lock of the job row at
+    # commit: ~40% of the cost of recording 500k changes). Jobs are never deleted by the
+    # site; the ORM still cascades if one is.
     job = models.ForeignKey(
         ImportJob,
         on_delete=models.CASCADE,
@@ -309,26 +329,62 @@ class ImportChange(models.Model):
     # No foreign key: the product may be gone. Null for "created" in a validate-only job.
     product_id = models.BigIntegerField(null=True, blank=True)
     sku = models.CharField(max_length=255)
-    # updated: only the fields that change, old values; deleted/deactivated: the whole row
-    # (every column, id, created_at and updated_at included).
-    before = models.JSONField(null=True, blank=True)
-    # created: the written field values; updated: only the fields that change, new values.
-    after = models.JSONField(null=True, blank=True)
+    # NULL in these eight means "not changed" (never an empty string: DJ001 does not apply).
+    # Updated: the old values of the fields that change; created: NULL.
+    old_sku = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    old_name = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    old_description = models.TextField(null=True, blank=True)  # noqa: DJ001
+    old_active = models.BooleanField(null=True, blank=True)
+    # Created: every value written; updated: the new values of the fields that change.
+    new_sku = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    new_name = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
+    new_description = models.TextField(null=True, blank=True)  # noqa: DJ001
+    new_active = models.BooleanField(null=True, blank=True)
+    # Deleted / deactivated: the whole row (every column, id, created_at and updated_at
+    # included); conflict: the values the revert would restore.
+    before_json = models.JSONField(null=True, blank=True)
+    # Deactivated: {"active": false}; conflict: the product now.
+    after_json = models.JSONField(null=True, blank=True)
     # The product's updated_at as this job left it: a product whose updated_at differs now
     # was changed since (a revert conflict).
     product_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
-            # A job's changes of one kind, page by page (`WHERE job_id = %s AND kind = %s
-            # ORDER BY id`): the page, the API, the download and a revert.
-            models.Index(fields=["job", "kind", "id"], name="importchange_job_kind_id"),
-            # The SKU search within a job (`WHERE job_id = %s AND lower(sku) = %s`).
-            models.Index("job", Lower("sku"), name="importchange_job_sku_lower"),
+            # The only index. A job's changes of one kind, page by page in SKU order
+            # (`WHERE job_id = %s AND kind = %s ORDER BY lower(sku), id`): the page, the
+            # API, the download and a revert; and the SKU search within a job, every kind
+            # named (`kind = ANY(...) AND lower(sku) = %s`, one probe per kind).
+            models.Index("job", "kind", Lower("sku"), "id", name="importchange_job_kind_sku"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.sku} (import #{self.job_id})"
+
+    def _values(self, prefix: str) -> dict:
+        return {
+            field: value
+            for field in self.VALUE_FIELDS
+            if (value := getattr(self, f"{prefix}_{field}")) is not None
+        }
+
+    @property
+    def before(self) -> dict | None:
+        """Updated: the old values of the fields that change; deleted / deactivated: the
+        whole row; conflict: what the revert would restore; created: None."""
+        if self.before_json is not None:
+            return self.before_json
+        return self._values("old") if self.kind == self.Kind.UPDATED else None
+
+    @property
+    def after(self) -> dict | None:
+        """Created: the values written; updated: the new values of the fields that change;
+        deactivated: {"active": false}; conflict: the product now; deleted: None."""
+        if self.after_json is not None:
+            return self.after_json
+        if self.kind in (self.Kind.CREATED, self.Kind.UPDATED):
+            return self._values("new")
+        return None
 
 
 class ImportSource(models.Model):

@@ -47,7 +47,7 @@ from django.utils import timezone
 
 from products.models import Product
 
-from . import deleted_products
+from . import change_set, deleted_products
 from .merge import MERGE_LOCK_KEY, apply_merge_settings, flush_gin_pending_lists, wants_rebuild
 from .models import ImportChange, ImportJob
 from .pipeline import ImportCancelled, ImportFailed, ImportResult, Progress
@@ -94,7 +94,8 @@ FROM (
                WHEN p.id IS NULL THEN 'gone'
                WHEN p.updated_at IS DISTINCT FROM c.product_updated_at THEN 'changed'
            END AS conflict
-    FROM {CHANGES} AS c
+    FROM (SELECT *, {change_set.before_sql("stored")} AS before
+          FROM {CHANGES} AS stored) AS c
     LEFT JOIN {PRODUCTS} AS p ON p.id = c.product_id
     WHERE c.job_id = %(job)s AND c.kind IN ({", ".join(f"'{kind}'" for kind in REVERTIBLE_KINDS)})
 ) AS planned
@@ -111,7 +112,7 @@ FROM {PLAN_TABLE}
 # Step 3: the product now, for each conflict (the fields the revert would restore; the whole
 # row for a product the import created; the product holding the SKU of a deleted one).
 RECORD_CONFLICTS = f"""
-INSERT INTO {CHANGES} (job_id, kind, product_id, sku, before, after, product_updated_at)
+INSERT INTO {CHANGES} ({change_set.JSON_COLUMNS})
 SELECT %(revert_job)s, '{K.CONFLICT}', r.product_id, r.sku,
        CASE WHEN r.kind = '{K.DELETED}' THEN r.before ELSE r.patch END,
        CASE
@@ -405,7 +406,7 @@ def _put_back_archive(cursor, job: ImportJob, archive: str, columns, steps, resu
     steps.step("comparing the deleted products with the catalogue")
     cursor.execute(
         f"""
-        INSERT INTO {CHANGES} (job_id, kind, product_id, sku, before, after, product_updated_at)
+        INSERT INTO {CHANGES} ({change_set.JSON_COLUMNS})
         SELECT %s, '{K.CONFLICT}', a.id, a.sku, to_jsonb(a), to_jsonb(q), q.updated_at
         FROM {archive} AS a JOIN {PRODUCTS} AS q ON lower(q.sku) = lower(a.sku)
         ORDER BY a.id

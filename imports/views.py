@@ -27,6 +27,7 @@ from imports import change_list, progress, revert, services, upload_gate
 from imports.csv_records import InvalidFile
 from imports.downloads import changes_response, report_response
 from imports.event_stream import job_event_stream
+from imports.filters import LISTING_ORDER
 from imports.forms import ImportUploadForm, PreviewForm
 from imports.models import ImportChange, ImportJob
 from imports.permissions import CONTROL, REVERT, START, VIEW
@@ -197,7 +198,8 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     conflicts = None
     if job.kind == ImportJob.Kind.REVERT and job.conflicts:
         conflicts = Paginator(
-            job.changes.filter(kind=ImportChange.Kind.CONFLICT).order_by("id"), CONFLICTS_PER_PAGE
+            job.changes.filter(kind=ImportChange.Kind.CONFLICT).order_by(*LISTING_ORDER),
+            CONFLICTS_PER_PAGE,
         ).get_page(request.GET.get("conflicts_page"))
     return render(
         request,

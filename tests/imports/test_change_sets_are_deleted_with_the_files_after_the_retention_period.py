@@ -22,7 +22,7 @@ def job_with_changes(*, days_ago: float, changes: int) -> ImportJob:
         finished_at=timezone.now() - timedelta(days=days_ago),
     )
     ImportChange.objects.bulk_create(
-        ImportChange(job=job, kind="created", sku=f"s-{n}", after={"sku": f"s-{n}"})
+        ImportChange(job=job, kind="created", sku=f"s-{n}", new_sku=f"s-{n}")
         for n in range(changes)
     )
     return job

@@ -30,7 +30,7 @@ def job() -> ImportJob:
         finished_at=timezone.now(),
     )
     ImportChange.objects.create(job=job, kind=ImportChange.Kind.CREATED, product_id=product.pk,
-                                sku=product.sku, after={"name": product.name},
+                                sku=product.sku, new_name=product.name,
                                 product_updated_at=product.updated_at)  # fmt: skip
     return job
 

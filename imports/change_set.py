@@ -8,8 +8,8 @@ updates (or deletes / deactivates, for the kinds that do); an unchanged product 
 What the merge roads record (imports.merge, imports.rebuild):
 
 - updated, catalogue locked (a bulk merge holds REBUILD_LOCK_MODE, so nothing changes
-  between statements): `record_updated` before the UPDATE or the rebuild, from the same join
-  and predicate (imports.staging.DIFFERS) the merge writes with;
+  between statements): `record_updated_and_count` is the merge's classifying step itself
+  (the same join and predicate, imports.staging.DIFFERS), before the UPDATE or the rebuild;
 - updated, catalogue not locked (a small in-place merge, page writes go on):
   `UPDATE_CHANGED_RECORDED` replaces the merge's UPDATE: it locks the rows that differ
   (FOR UPDATE, so `before` is what the UPDATE overwrites, even if a page wrote meanwhile),
@@ -19,9 +19,10 @@ What the merge roads record (imports.merge, imports.rebuild):
 - validate only: `record_and_classify` writes both kinds from one join and returns the
   counts (it replaces the classifying join); created rows have no product id.
 
-`before` and `after` of an updated product hold only the columns that change, so a column
-the file lacks (NULL in staging, imports.staging.MERGED_VALUES) is never shown as changed.
-`after` of a created product holds every column the import writes, as written.
+An updated product's row holds only the columns that change (old_<field>, new_<field>;
+NULL for the others), so a column the file lacks (NULL in staging,
+imports.staging.MERGED_VALUES) is never shown as changed. A created product's holds every
+column the import writes, as written (new_<field>).
 `product_updated_at` is the product's updated_at as the job left it (now(), the
 transaction's time, which the merge writes into updated_at); in validate only, the
 product's current updated_at.
@@ -142,6 +143,17 @@ FROM ({_changed_rows(lock=False)}) AS changed
 """
 
 
+# A bulk merge's step 4 (imports.merge) when the job records: the changed products recorded
+# by the same join that counts them, under the catalogue lock; returns (new, changed). The
+# new SKUs are counted by an anti-join (the index-only probe the merge's INSERT makes).
+RECORD_UPDATED_AND_COUNT = f"""
+WITH recorded AS ({RECORD_UPDATED} RETURNING 1)
+SELECT (SELECT count(*) FROM {STAGING_TABLE} AS s
+        WHERE NOT EXISTS (SELECT FROM {PRODUCTS} AS p WHERE lower(p.sku) = s.sku_key)),
+       (SELECT count(*) FROM recorded)
+"""
+
+
 def _update_changed_recorded(*, lock: bool) -> str:
     """The merge's UPDATE of products that differ, recording each one it writes. The CTE
     `s` carries the staged values under staging's column names, so MERGED_VALUES apply as
@@ -238,11 +250,12 @@ FROM ({missing}) AS gone
 """
 
 
-def record_updated(cursor, *, job_id: int) -> int:
-    """Record the staged rows that differ from their product (the catalogue is locked
-    against writers until commit); returns how many."""
-    cursor.execute(RECORD_UPDATED, {"job": job_id})
-    return cursor.rowcount
+def record_updated_and_count(cursor, *, job_id: int) -> tuple[int, int]:
+    """Record the staged rows that differ from their product and count them and the new
+    SKUs (the catalogue is locked against writers until commit); returns (new, changed)."""
+    cursor.execute(RECORD_UPDATED_AND_COUNT, {"job": job_id})
+    new, changed = cursor.fetchone()
+    return new, changed
 
 
 def update_changed_recorded(cursor, *, job_id: int, lock_rows: bool) -> int:

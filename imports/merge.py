@@ -12,7 +12,9 @@ Runs inside the import's transaction, after every valid record is in the staging
    and the later commit wins. The lock is released with the transaction.
 4. `CLASSIFY`: one read-only join counts the staged SKUs that are new and those whose values
    differ, so the statements below run only when they have work (an identical re-import
-   costs this one join and writes nothing).
+   costs this one join and writes nothing). Under a bulk merge's lock, an import that
+   records its change set counts with the statement that records the changed products
+   (imports.change_set.record_updated_and_count): one join instead of two.
 5. `UPDATE ... FROM staging` the existing products whose values differ (`IS DISTINCT FROM`):
    unchanged rows are neither written nor locked and keep their `updated_at`; changed rows
    get `updated_at = now()`. Its row count is "updated".
@@ -225,11 +227,11 @@ def merge_into_catalogue(
         on_step("waiting for catalogue edits in progress to finish")
         cursor.execute(f"LOCK TABLE {PRODUCTS} IN {REBUILD_LOCK_MODE} MODE")
         on_step(f"comparing {staged:,} products with the catalogue")
-        classified = new, changed = _classify(cursor)
+        if job_id is None:
+            classified = new, changed = _classify(cursor)
+        else:  # the same join records the changed products (nothing moves until commit)
+            classified = new, changed = change_set.record_updated_and_count(cursor, job_id=job_id)
         if wants_rebuild(cursor, new=new, changed=changed) and not rebuild_blockers(cursor):
-            if changed and job_id is not None:
-                on_step(f"recording {changed:,} changed products")
-                change_set.record_updated(cursor, job_id=job_id)
             created = rebuild_catalogue(cursor, on_step=on_step, new=new, job_id=job_id)
             if created != new:
                 raise RuntimeError(
@@ -238,7 +240,12 @@ def merge_into_catalogue(
             unchanged = staged - new - changed
             return MergeCounts(created=new, updated=changed, unchanged=unchanged, rebuilt=True)
     return _merge_in_place(
-        cursor, staged=staged, classified=classified, on_step=on_step, job_id=job_id
+        cursor,
+        staged=staged,
+        classified=classified,
+        on_step=on_step,
+        job_id=job_id,
+        updates_recorded=classified is not None and job_id is not None,
     )
 
 
@@ -256,8 +263,12 @@ def _merge_in_place(
     classified: tuple[int, int] | None,
     on_step: Callable[[str], None],
     job_id: int | None,
+    updates_recorded: bool = False,
 ) -> MergeCounts:
-    # Classified by the caller: under the catalogue lock, nothing changes between statements.
+    """Steps 4-7. `classified`: the counts of step 4, taken by the caller under the
+    catalogue lock (nothing changes between statements); `updates_recorded`: the caller's
+    step 4 also recorded the changed products (change_set.record_updated_and_count), so
+    the first round's UPDATE records nothing more."""
     catalogue_locked = classified is not None
     created = updated = 0
     for attempt in range(1, MERGE_ATTEMPTS + 1):
@@ -265,10 +276,13 @@ def _merge_in_place(
             on_step(f"comparing {staged:,} products with the catalogue")
             classified = _classify(cursor)
         (new, changed), classified = classified, None
+        # Only the first round's were recorded: a later round (a product deleted meanwhile)
+        # finds only rows no earlier round updated, and records those as it updates them.
+        recorded, updates_recorded = updates_recorded, False
         updated_now = 0
         if changed:
             on_step(f"updating {changed:,} changed products")
-            if job_id is None:
+            if job_id is None or recorded:
                 cursor.execute(UPDATE_CHANGED)
                 updated_now = cursor.rowcount
             else:

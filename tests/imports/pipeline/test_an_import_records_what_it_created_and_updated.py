@@ -105,6 +105,30 @@ def test_a_rebuild_records_the_same_change_set(settings):
         assert change.product_updated_at == updated_at[change.sku]
 
 
+def test_a_bulk_merge_that_stays_in_place_records_each_change_once(settings):
+    # Enough rows for the bulk road's lock (its classifying join records the updates), too
+    # few changes to rebuild: the UPDATE in place must not record them a second time.
+    settings.IMPORT_REBUILD_MIN_ROWS = 50
+    _products(1000)
+    before_oid = table_oid()
+    body = "".join(f"sku-{n},Name {n}\n" for n in range(5, 60))
+    renamed = "".join(f"sku-{n},Renamed {n}\n" for n in range(5))
+
+    job, result = _import(f"sku,name\n{renamed}{body}new-1,New\n")
+
+    assert table_oid() == before_oid  # merged in place
+    assert (result.created, result.updated, result.unchanged) == (1, 5, 55)
+    rows = list(ImportChange.objects.filter(job=job).values_list("sku", "kind"))
+    assert sorted(rows) == sorted(
+        [(f"sku-{n}", "updated") for n in range(5)] + [("new-1", "created")]
+    )
+    assert _changes(job)["sku-3"] == ("updated", {"name": "Name 3"}, {"name": "Renamed 3"})
+    assert Product.objects.get(sku="sku-3").name == "Renamed 3"
+    updated_at = dict(Product.objects.values_list("sku", "updated_at"))
+    for change in ImportChange.objects.filter(job=job):
+        assert change.product_updated_at == updated_at[change.sku]
+
+
 def test_validate_only_records_what_it_would_do_and_writes_no_product():
     _products(3)
     before = list(Product.objects.order_by("pk").values())

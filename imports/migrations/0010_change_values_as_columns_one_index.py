@@ -33,37 +33,16 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RenameField("importchange", "before", "before_json"),
         migrations.RenameField("importchange", "after", "after_json"),
-        migrations.AddField(
-            "importchange",
-            "old_sku",
-            models.CharField(blank=True, max_length=255, null=True),
-        ),
-        migrations.AddField(
-            "importchange",
-            "old_name",
-            models.CharField(blank=True, max_length=255, null=True),
-        ),
-        migrations.AddField(
-            "importchange", "old_description", models.TextField(blank=True, null=True)
-        ),
-        migrations.AddField(
-            "importchange", "old_active", models.BooleanField(blank=True, null=True)
-        ),
-        migrations.AddField(
-            "importchange",
-            "new_sku",
-            models.CharField(blank=True, max_length=255, null=True),
-        ),
-        migrations.AddField(
-            "importchange",
-            "new_name",
-            models.CharField(blank=True, max_length=255, null=True),
-        ),
-        migrations.AddField(
-            "importchange", "new_description", models.TextField(blank=True, null=True)
-        ),
-        migrations.AddField(
-            "importchange", "new_active", models.BooleanField(blank=True, null=True)
+        # old_<field> and new_<field> for each of ImportChange.VALUE_FIELDS.
+        *(
+            migrations.AddField("importchange", f"{side}_{name}", field)
+            for side in ("old", "new")
+            for name, field in (
+                ("sku", models.CharField(blank=True, max_length=255, null=True)),
+                ("name", models.CharField(blank=True, max_length=255, null=True)),
+                ("description", models.TextField(blank=True, null=True)),
+                ("active", models.BooleanField(blank=True, null=True)),
+            )
         ),
         migrations.RemoveIndex("importchange", "importchange_job_kind_id"),
         migrations.RemoveIndex("importchange", "importchange_job_sku_lower"),
